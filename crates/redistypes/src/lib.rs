@@ -1,0 +1,12 @@
+//! redistypes (work in progress).
+
+use catalog::Topic;
+
+/// This crate's demos and benchmarks, for the lab's registry.
+pub fn topic() -> Topic {
+    Topic {
+        name: "redistypes",
+        demos: &[],
+        benches: &[],
+    }
+}

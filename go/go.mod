@@ -1,0 +1,3 @@
+module gmrlab
+
+go 1.22
