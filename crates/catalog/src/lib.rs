@@ -25,6 +25,7 @@ mod env;
 pub mod markdown;
 mod question;
 mod run;
+pub mod testing;
 
 pub use bench::{
     BenchCtx, BenchReport, BenchRow, BenchSuite, Machine, Stats, measure, rustc_version,
