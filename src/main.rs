@@ -1,1 +1,151 @@
-fn main() {}
+//! `lab`: the command-line front door of gmr-lab.
+//!
+//! A thin binary: it parses arguments into [`Command`], calls one function per subcommand, and owns
+//! presentation and exit codes. What it shows comes from the library crates (`catalog`, `servers`,
+//! `gotool` and the topic crates assembled by [`gmr_lab::registry`]).
+
+mod cmd;
+mod out;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lab",
+    version,
+    about = "Go, MySQL, Redis and networking interview questions you can run, checked against the real systems",
+    after_help = "Start with `lab tour`, then `lab list`, `lab show go-03`, `lab run go-03`, `lab doctor`."
+)]
+struct Cli {
+    /// Never use colors (also: NO_COLOR=1).
+    #[arg(long, global = true)]
+    no_color: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every demo that can run here (in-process ones always; Go, Redis, MySQL ones when present) and sums up.
+    Tour {
+        /// Print the demos' output, not just one line each.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Lists the questions with their status and what runs.
+    List {
+        #[arg(long, value_enum)]
+        section: Option<SectionArg>,
+        /// An array of objects (id, section, title_zh, title_en, status, demos, benches, ...).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows a question's answer page, how to run its demos, and whether the servers they need are up.
+    Show { id: String },
+    /// Runs demos: by question id, by demo name, by section, or all. Exits non-zero unless all passed.
+    Run {
+        /// Question ids (go-03) or demo names (go-03/unbuffered-send-waits-for-a-receiver).
+        targets: Vec<String>,
+        #[arg(long, value_enum, conflicts_with = "all")]
+        section: Option<SectionArg>,
+        #[arg(long)]
+        all: bool,
+        /// Exit 0 even when demos were skipped because Go or a server is missing (ignored when CI=true).
+        #[arg(long)]
+        allow_skip: bool,
+        /// Print the outcomes as JSON on stdout (demo output goes to stderr).
+        #[arg(long)]
+        json: bool,
+        /// Only the result line of each demo.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Runs scenario benchmarks and prints a side-by-side table with ratios. No suite: list them.
+    Bench {
+        suites: Vec<String>,
+        /// Fewer iterations and repetitions: a first look, or CI.
+        #[arg(long)]
+        quick: bool,
+        /// Where to save the results as JSON (default: bench-results/<suites>.json).
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+    },
+    /// Reports Rust, Go, Redis and MySQL: found or not, versions, and how to get what is missing.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finds questions by words in either language (跳表, "skip list", mvcc, ...).
+    Search {
+        #[arg(required = true)]
+        words: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SectionArg {
+    Go,
+    Mysql,
+    Redis,
+    Net,
+}
+
+impl SectionArg {
+    fn section(self) -> catalog::Section {
+        match self {
+            SectionArg::Go => catalog::Section::Go,
+            SectionArg::Mysql => catalog::Section::Mysql,
+            SectionArg::Redis => catalog::Section::Redis,
+            SectionArg::Net => catalog::Section::Net,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    out::init_color(cli.no_color);
+    let registry = gmr_lab::registry();
+    let result = match cli.command {
+        Command::Tour { verbose } => cmd::run::tour(&registry, verbose),
+        Command::List { section, json } => {
+            cmd::list::list(&registry, section.map(SectionArg::section), json)
+        }
+        Command::Show { id } => cmd::show::show(&registry, &id),
+        Command::Run {
+            targets,
+            section,
+            all,
+            allow_skip,
+            json,
+            quiet,
+        } => cmd::run::run(
+            &registry,
+            cmd::run::Selection {
+                targets,
+                section: section.map(SectionArg::section),
+                all,
+            },
+            cmd::run::Options {
+                allow_skip,
+                json,
+                quiet,
+            },
+        ),
+        Command::Bench {
+            suites,
+            quick,
+            json,
+        } => cmd::bench::bench(&registry, &suites, quick, json),
+        Command::Doctor { json } => cmd::doctor::doctor(&registry, json),
+        Command::Search { words } => cmd::search::search(&registry, &words.join(" ")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            out::error(&format!("{e:#}"));
+            ExitCode::from(2)
+        }
+    }
+}

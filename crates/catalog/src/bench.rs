@@ -207,6 +207,8 @@ pub struct Machine {
     pub redis: Option<String>,
     pub mysql: Option<String>,
     pub lab_version: String,
+    /// `release` or `debug`: debug-build figures say little about either side.
+    pub profile: String,
 }
 
 impl Machine {
@@ -233,6 +235,12 @@ impl Machine {
                 Probe::Down(_) => None,
             },
             lab_version: env!("CARGO_PKG_VERSION").into(),
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .into(),
         }
     }
 }

@@ -21,6 +21,9 @@ pub fn run_topic_demos(topic: &crate::Topic) {
             }
         }
     }
-    assert!(failures.is_empty(), "demos failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "demos failed:\n{}",
+        failures.join("\n")
+    );
 }
-

@@ -62,7 +62,10 @@ pub struct Output {
 pub fn module_dir() -> PathBuf {
     match std::env::var_os("LAB_GO_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go"),
+        _ => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../go");
+            dir.canonicalize().unwrap_or(dir)
+        }
     }
 }
 
