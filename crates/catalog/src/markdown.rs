@@ -72,17 +72,17 @@ fn inline(line: &str, color: bool) -> String {
     while let Some(i) = rest.find(['`', '*']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        if tail.starts_with('`') {
+        if let Some(after) = tail.strip_prefix('`') {
             code = !code;
             out.push_str(if code { CYAN } else { RESET });
             if !code && bold {
                 out.push_str(BOLD);
             }
-            rest = &tail[1..];
-        } else if tail.starts_with("**") && !code {
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("**").filter(|_| !code) {
             bold = !bold;
             out.push_str(if bold { BOLD } else { RESET });
-            rest = &tail[2..];
+            rest = after;
         } else {
             out.push('*');
             rest = &tail[1..];
