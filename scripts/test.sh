@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The full test suite, exactly as CI runs it (.ci/run calls this script).
+#
+#   bash scripts/test.sh
+#
+# 1. installs (Debian, as root) and starts Redis and MariaDB on loopback (scripts/services.sh up);
+# 2. checks formatting, clippy (warnings are errors) and the docs (warnings are errors);
+# 3. vets the Go reference programs (skipped with a message when Go is missing; a failure in CI);
+# 4. runs every test, then every demo through the `lab` binary, then one quick benchmark.
+#
+# Any failure stops the script with a non-zero exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+start=$(date +%s)
+step() { printf '\n\033[1m== %s\033[0m (%ss)\n' "$*" "$(($(date +%s) - start))"; }
+is_ci() { [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; }
+
+step "Rust toolchain"
+if ! command -v cargo >/dev/null; then
+    echo "cargo not found: install Rust with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component"
+    fi
+done
+cargo --version
+
+step "Real servers: scripts/services.sh up"
+bash scripts/services.sh up
+
+step "Go"
+go_bin=$(command -v go || true)
+[[ -z "$go_bin" && -x /usr/local/go/bin/go ]] && go_bin=/usr/local/go/bin/go
+if [[ -n "$go_bin" ]]; then
+    "$go_bin" version
+    (cd go && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go_bin" vet ./...)
+    unformatted=$(cd go && "$(dirname "$go_bin")/gofmt" -l .)
+    if [[ -n "$unformatted" ]]; then
+        echo "Go files need gofmt: $unformatted" >&2
+        exit 1
+    fi
+elif is_ci; then
+    echo "go not found, and CI=true: the Go checks are part of the suite" >&2
+    exit 1
+else
+    echo "skipped: go not found; the demos that compare with Go will say so"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+step "cargo test"
+cargo test --workspace
+
+step "lab run --all"
+cargo run --quiet -- run --all --quiet
+
+step "lab bench counters --quick"
+cargo run --quiet -- bench counters --quick --json target/bench-counters-quick.json
+
+step "done in $(($(date +%s) - start))s"
