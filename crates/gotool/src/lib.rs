@@ -157,7 +157,15 @@ impl Go {
         if !self.module_dir.join("go.mod").is_file() {
             return Err(GoError::ModuleMissing(self.module_dir.clone()));
         }
-        let mut child = Command::new(&self.bin)
+        let mut cmd = Command::new(&self.bin);
+        if ["GOCACHE", "XDG_CACHE_HOME", "HOME"]
+            .iter()
+            .all(|v| std::env::var_os(v).is_none_or(|x| x.is_empty()))
+        {
+            // `go` refuses to build without a cache directory; stripped environments may have no HOME.
+            cmd.env("GOCACHE", std::env::temp_dir().join("gmr-lab-gocache"));
+        }
+        let mut child = cmd
             .args(args)
             .current_dir(&self.module_dir)
             .env("GOTOOLCHAIN", "local")
