@@ -120,7 +120,9 @@ impl From<servers::mysql_async::Error> for DemoError {
 pub struct Ctx<'a> {
     env: &'a Env,
     question: &'static str,
-    out: &'a mut dyn FnMut(&str),
+    /// Behind a `RefCell` so that `say` takes `&self`: async demos hold `&Ctx` inside `block_on`
+    /// and can still print as they go.
+    out: std::cell::RefCell<&'a mut dyn FnMut(&str)>,
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -133,13 +135,21 @@ impl std::fmt::Debug for Ctx<'_> {
 
 impl<'a> Ctx<'a> {
     pub fn new(env: &'a Env, question: &'static str, out: &'a mut dyn FnMut(&str)) -> Self {
-        Ctx { env, question, out }
+        Ctx {
+            env,
+            question,
+            out: std::cell::RefCell::new(out),
+        }
     }
 
     /// Prints one line of what the demo shows.
-    pub fn say(&mut self, line: impl AsRef<str>) {
-        for l in line.as_ref().lines() {
-            (self.out)(l);
+    pub fn say(&self, line: impl AsRef<str>) {
+        // A `say` from inside the printer itself cannot happen (the printer is the runner's), so
+        // the borrow cannot fail; if it ever did, dropping the line beats panicking.
+        if let Ok(mut out) = self.out.try_borrow_mut() {
+            for l in line.as_ref().lines() {
+                (*out)(l);
+            }
         }
     }
 

@@ -87,9 +87,10 @@ impl Env {
     pub fn mysql_probe(&self) -> &Probe<MysqlInfo> {
         self.mysql_probe.get_or_init(|| match &self.mysql {
             Err(e) => Probe::Down(e.clone()),
-            Ok(t) => match self.block_on(servers::probe_mysql(t)) {
-                Ok(info) => Probe::Up(info),
-                Err(e) => Probe::Down(e.to_string()),
+            Ok(t) => match self.block_on_anywhere(servers::probe_mysql(t)) {
+                Some(Ok(info)) => Probe::Up(info),
+                Some(Err(e)) => Probe::Down(e.to_string()),
+                None => Probe::Down("could not start a runtime to probe MySQL".into()),
             },
         })
     }
@@ -115,6 +116,29 @@ impl Env {
     /// Safe to call from a plain thread; must not be called from inside the runtime itself.
     pub fn block_on<F: std::future::Future>(&self, fut: F) -> F::Output {
         self.rt.block_on(fut)
+    }
+
+    /// Like [`Env::block_on`], but also callable from inside the runtime (a demo's async block):
+    /// there it runs the future on a helper thread with a small runtime of its own.
+    fn block_on_anywhere<F>(&self, fut: F) -> Option<F::Output>
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Some(self.block_on(fut));
+        }
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| rt.block_on(fut))
+            })
+            .join()
+        })
+        .ok()
+        .and_then(Result::ok)
     }
 
     /// Probe results are cached; forget them (after `services.sh up`, say).

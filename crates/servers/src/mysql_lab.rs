@@ -163,6 +163,12 @@ impl MysqlLab {
             ),
         )
         .await?;
+        // Leftovers may reference each other by foreign key; drop them in any order.
+        timed(
+            "SET foreign_key_checks",
+            conn.query_drop("SET SESSION foreign_key_checks = 0"),
+        )
+        .await?;
         for t in leftovers {
             timed(
                 "DROP TABLE",
@@ -247,6 +253,15 @@ async fn cleanup(
     }
     let mut conn = connect_with(target, opts.clone()).await?;
     let mut first_err = None;
+    // A demo's tables may reference each other by foreign key; drop them in any order.
+    if let Err(e) = timed(
+        "SET foreign_key_checks",
+        conn.query_drop("SET SESSION foreign_key_checks = 0"),
+    )
+    .await
+    {
+        first_err.get_or_insert(e);
+    }
     for t in tables {
         let r = timed(
             "DROP TABLE",
