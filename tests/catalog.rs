@@ -24,11 +24,15 @@ fn seed_dir() -> Option<PathBuf> {
 #[test]
 fn the_catalog_is_the_seed_list() {
     let Some(seed) = seed_dir() else {
-        assert!(!ci(), "CI=true but ../shared/seed is missing: cannot compare the catalog with the seed");
+        assert!(
+            !ci(),
+            "CI=true but ../shared/seed is missing: cannot compare the catalog with the seed"
+        );
         eprintln!("skipped: ../shared/seed not found; only the in-repo copy is checked");
         return;
     };
-    let text = std::fs::read_to_string(seed.join("questions.tsv")).expect("read seed questions.tsv");
+    let text =
+        std::fs::read_to_string(seed.join("questions.tsv")).expect("read seed questions.tsv");
     let rows: Vec<Vec<&str>> = text
         .lines()
         .skip(1)
@@ -36,12 +40,20 @@ fn the_catalog_is_the_seed_list() {
         .map(|l| l.split('\t').collect())
         .collect();
     let qs = catalog::questions();
-    assert_eq!(qs.len(), rows.len(), "number of questions differs from the seed");
+    assert_eq!(
+        qs.len(),
+        rows.len(),
+        "number of questions differs from the seed"
+    );
     assert_eq!(qs.len(), 101);
     for (q, row) in qs.iter().zip(&rows) {
         assert_eq!(q.id, row[0], "ids differ or are out of order");
         assert_eq!(q.section.name(), row[1], "{}: section", q.id);
-        assert_eq!(q.title_zh, row[2], "{}: the Chinese title must be verbatim", q.id);
+        assert_eq!(
+            q.title_zh, row[2],
+            "{}: the Chinese title must be verbatim",
+            q.id
+        );
         assert_eq!(q.title_en, row[3], "{}: English title", q.id);
         assert_eq!(q.oracle, row[5], "{}: oracle", q.id);
     }
@@ -62,7 +74,8 @@ fn chinese_titles_appear_verbatim_in_the_seed_document() {
     }
     for q in catalog::questions() {
         assert!(
-            doc.lines().any(|l| l.trim_start_matches("- ").trim() == q.title_zh),
+            doc.lines()
+                .any(|l| l.trim_start_matches("- ").trim() == q.title_zh),
             "{}: {:?} is not a line of the seed document",
             q.id,
             q.title_zh
@@ -98,7 +111,9 @@ fn every_page_belongs_to_a_question_and_names_only_real_demos() {
             format!("docs/{}/{}.md", q.section, q.id),
             "a page lives in its section's folder"
         );
-        let title = page.title().unwrap_or_else(|| panic!("{}: no `# ` heading", page.path));
+        let title = page
+            .title()
+            .unwrap_or_else(|| panic!("{}: no `# ` heading", page.path));
         assert_eq!(
             title,
             format!("{} · {}", q.id, q.title_zh),
@@ -143,18 +158,37 @@ fn every_demo_and_bench_belongs_to_a_question() {
         );
         let (_, slug) = d.name.split_once('/').expect("name is <id>/<slug>");
         assert!(
-            !slug.is_empty() && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            !slug.is_empty()
+                && slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
             "demo {}: slug must be lowercase-with-dashes",
             d.name
         );
-        assert!(!d.claim.trim().is_empty(), "demo {} states no claim", d.name);
+        assert!(
+            !d.claim.trim().is_empty(),
+            "demo {} states no claim",
+            d.name
+        );
     }
     let mut suites = HashSet::new();
     for b in reg.benches() {
-        assert!(suites.insert(b.name), "bench suite {} registered twice", b.name);
-        assert!(!b.questions.is_empty(), "bench suite {} backs no question", b.name);
+        assert!(
+            suites.insert(b.name),
+            "bench suite {} registered twice",
+            b.name
+        );
+        assert!(
+            !b.questions.is_empty(),
+            "bench suite {} backs no question",
+            b.name
+        );
         for q in b.questions {
-            assert!(catalog::question(q).is_some(), "bench {} names unknown question {q}", b.name);
+            assert!(
+                catalog::question(q).is_some(),
+                "bench {} names unknown question {q}",
+                b.name
+            );
         }
     }
 }

@@ -92,8 +92,14 @@ fn odd_arguments_never_panic() {
         vec!["run", "--section", "xx"],
         vec!["list", "--section", ""],
         vec!["bench", "nope"],
-        vec!["bench", "counters", "--json", "/proc/no/such/dir/x.json", "--quick"],
-        vec!["search", "\u{0}"],
+        vec![
+            "bench",
+            "counters",
+            "--json",
+            "/proc/no/such/dir/x.json",
+            "--quick",
+        ],
+        vec!["search", "\t\u{7f}"],
         vec!["search"],
         vec!["frobnicate"],
         vec!["--no-color", "list", "--json", "--json"],
@@ -118,7 +124,11 @@ fn a_missing_redis_is_a_clear_message_within_five_seconds() {
         .env("LAB_REDIS_URL", "redis://127.0.0.1:1/")
         .output()
         .unwrap();
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
     let (out, err) = text(&o);
     assert_ne!(o.status.code(), Some(0));
     assert!(out.contains("Redis not reachable at 127.0.0.1:1"), "{out}");
@@ -162,8 +172,18 @@ fn doctor_reports_what_is_missing_and_how_to_fix_it() {
         assert_eq!(v[part]["found"], false, "{part}");
         assert!(v[part]["fix"].is_string(), "{part}");
     }
-    assert!(v["redis"]["fix"].as_str().unwrap().contains("scripts/services.sh up"));
-    assert!(v["rust"]["built_with"].as_str().unwrap().starts_with("rustc "));
+    assert!(
+        v["redis"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("scripts/services.sh up")
+    );
+    assert!(
+        v["rust"]["built_with"]
+            .as_str()
+            .unwrap()
+            .starts_with("rustc ")
+    );
 }
 
 #[test]
@@ -197,7 +217,12 @@ fn a_closed_pipe_ends_quietly() {
         .unwrap();
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0), "{err}");

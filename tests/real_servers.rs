@@ -5,9 +5,16 @@
 //! Without them the tests print why and pass, except under CI=true, where a missing server fails.
 //! With `--features testcontainers` they start their own containers instead (needs Docker).
 
+use servers::mysql_async::prelude::*;
 use servers::redis::{self, Commands};
 use servers::{MysqlLab, RedisLab, Target, timed};
-use servers::mysql_async::prelude::*;
+
+/// The tests change the same server settings, so they take turns.
+static SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    SERVER.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -34,11 +41,18 @@ fn targets(rt: &tokio::runtime::Runtime) -> Option<(Target, Target, Box<dyn std:
         match (redis_ok, mysql_ok) {
             (Ok(_), Ok(_)) => Some((r, m, Box::new(()))),
             (a, b) => {
-                let why: Vec<String> = [a.err().map(|e| e.to_string()), b.err().map(|e| e.to_string())]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                assert!(!ci(), "CI=true and a real server is missing: {}", why.join("; "));
+                let why: Vec<String> = [
+                    a.err().map(|e| e.to_string()),
+                    b.err().map(|e| e.to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                assert!(
+                    !ci(),
+                    "CI=true and a real server is missing: {}",
+                    why.join("; ")
+                );
                 eprintln!("skipped: {}", why.join("; "));
                 None
             }
@@ -56,11 +70,17 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn redis_round_trip_stays_in_the_namespace_and_restores_settings() {
+    let _turn = take_turn();
     let rt = runtime();
-    let Some((redis_t, _, _guard)) = targets(&rt) else { return };
+    let Some((redis_t, _, _guard)) = targets(&rt) else {
+        return;
+    };
 
     // A key outside the lab's namespace that the lab must not touch.
-    let mut other = RedisLab::connect(&redis_t, "namespace-test").unwrap().another_connection().unwrap();
+    let mut other = RedisLab::connect(&redis_t, "namespace-test")
+        .unwrap()
+        .another_connection()
+        .unwrap();
     let outsider = "gmr-lab-test-outsider";
     let _: () = other.set(outsider, "keep me").unwrap();
 
@@ -80,7 +100,10 @@ fn redis_round_trip_stays_in_the_namespace_and_restores_settings() {
         assert_eq!(lab.config_get("maxmemory-samples").unwrap(), "9");
     } // dropped: keys deleted, setting restored
     let mut check = RedisLab::connect(&redis_t, "namespace-test").unwrap();
-    assert_eq!(check.config_get("maxmemory-samples").unwrap(), samples_before);
+    assert_eq!(
+        check.config_get("maxmemory-samples").unwrap(),
+        samples_before
+    );
     let leftovers: Vec<String> = redis::cmd("KEYS")
         .arg("lab:namespace-test:*")
         .query(check.conn())
@@ -93,14 +116,21 @@ fn redis_round_trip_stays_in_the_namespace_and_restores_settings() {
 
 #[test]
 fn redis_settings_are_restored_when_a_demo_panics() {
+    let _turn = take_turn();
     let rt = runtime();
-    let Some((redis_t, _, _guard)) = targets(&rt) else { return };
-    let before = RedisLab::connect(&redis_t, "panic-test").unwrap().config_get("maxmemory-samples").unwrap();
+    let Some((redis_t, _, _guard)) = targets(&rt) else {
+        return;
+    };
+    let before = RedisLab::connect(&redis_t, "panic-test")
+        .unwrap()
+        .config_get("maxmemory-samples")
+        .unwrap();
     let t = redis_t.clone();
     let result = std::panic::catch_unwind(move || {
         let mut lab = RedisLab::connect(&t, "panic-test").unwrap();
         lab.set_config("maxmemory-samples", "3").unwrap();
-        let _: () = lab.conn().set(lab.key("x"), 1).unwrap();
+        let key = lab.key("x");
+        let _: () = lab.conn().set(key, 1).unwrap();
         panic!("a demo blew up halfway");
     });
     assert!(result.is_err());
@@ -112,8 +142,11 @@ fn redis_settings_are_restored_when_a_demo_panics() {
 
 #[test]
 fn mysql_round_trip_stays_in_database_lab_and_restores_globals() {
+    let _turn = take_turn();
     let rt = runtime();
-    let Some((_, mysql_t, _guard)) = targets(&rt) else { return };
+    let Some((_, mysql_t, _guard)) = targets(&rt) else {
+        return;
+    };
     rt.block_on(async {
         let mut lab = MysqlLab::open(&mysql_t, "borrow-test").await.unwrap();
         let table = lab.table("t");
@@ -154,12 +187,20 @@ fn mysql_round_trip_stays_in_database_lab_and_restores_globals() {
 
 #[test]
 fn mysql_cleans_up_even_without_finish() {
+    let _turn = take_turn();
     let rt = runtime();
-    let Some((_, mysql_t, _guard)) = targets(&rt) else { return };
+    let Some((_, mysql_t, _guard)) = targets(&rt) else {
+        return;
+    };
     let before: Option<String> = rt.block_on(async {
         let lab = MysqlLab::open(&mysql_t, "drop-test").await.unwrap();
         let mut conn = lab.conn().await.unwrap();
-        let v = timed("read", conn.query_first("SELECT @@GLOBAL.innodb_lock_wait_timeout")).await.unwrap();
+        let v = timed(
+            "read",
+            conn.query_first("SELECT @@GLOBAL.innodb_lock_wait_timeout"),
+        )
+        .await
+        .unwrap();
         timed("disconnect", conn.disconnect()).await.unwrap();
         v
     });
@@ -170,8 +211,15 @@ fn mysql_cleans_up_even_without_finish() {
             let mut lab = MysqlLab::open(&t, "drop-test").await.unwrap();
             let table = lab.table("t");
             let mut conn = lab.conn().await.unwrap();
-            timed("create", conn.query_drop(format!("CREATE TABLE {table} (id INT PRIMARY KEY)"))).await.unwrap();
-            lab.set_global(&mut conn, "innodb_lock_wait_timeout", "5").await.unwrap();
+            timed(
+                "create",
+                conn.query_drop(format!("CREATE TABLE {table} (id INT PRIMARY KEY)")),
+            )
+            .await
+            .unwrap();
+            lab.set_global(&mut conn, "innodb_lock_wait_timeout", "5")
+                .await
+                .unwrap();
             timed("disconnect", conn.disconnect()).await.unwrap();
             panic!("a demo failed before finish()");
         })

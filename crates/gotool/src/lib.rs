@@ -233,7 +233,8 @@ mod tests {
     #[test]
     fn tail_keeps_the_end_and_respects_char_boundaries() {
         assert_eq!(tail("abc", 10), "abc");
-        assert_eq!(tail("héllo wörld", 4), "…örld");
+        // At most 4 bytes, never splitting a character: "ö" would need byte 9, so it is left out.
+        assert_eq!(tail("héllo wörld", 4), "…rld");
     }
 
     #[test]

@@ -130,7 +130,9 @@ pub struct MysqlLab {
     /// `[a-z0-9_]` form of the scope: a prefix for table names.
     prefix: String,
     tables: Vec<String>,
-    /// Global variables changed through [`MysqlLab::set_global`], with their values before the first change.
+    /// Global variables changed through [`MysqlLab::set_global`], with their values before the first
+    /// change as SQL literals (numbers bare, text quoted, `NULL`): a server rejects a quoted number
+    /// for an integer variable.
     globals: Vec<(String, String)>,
     finished: bool,
 }
@@ -275,7 +277,7 @@ async fn cleanup(
     for (name, old) in globals.iter().rev() {
         let r = timed(
             "restore global",
-            conn.exec_drop(format!("SET GLOBAL {name} = ?"), (old,)),
+            conn.query_drop(format!("SET GLOBAL {name} = {old}")),
         )
         .await;
         if let Err(e) = r {
@@ -284,6 +286,15 @@ async fn cleanup(
     }
     let _ = timed("disconnect", conn.disconnect()).await;
     first_err.map_or(Ok(()), Err)
+}
+
+/// The SQL text that sets a variable back to `value` as `SELECT @@GLOBAL.x` reported it.
+fn sql_literal(value: Option<&str>) -> String {
+    match value {
+        None => "NULL".into(),
+        Some(v) if !v.is_empty() && v.parse::<f64>().is_ok_and(f64::is_finite) => v.into(),
+        Some(v) => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
+    }
 }
 
 impl Drop for MysqlLab {
@@ -311,5 +322,22 @@ impl Drop for MysqlLab {
             Ok(Err(e)) => eprintln!("warning: could not fully clean up MySQL after a demo: {e}"),
             Err(_) => eprintln!("warning: MySQL cleanup thread panicked"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sql_literal;
+
+    #[test]
+    fn old_values_come_back_as_the_right_kind_of_literal() {
+        assert_eq!(sql_literal(Some("50")), "50");
+        assert_eq!(sql_literal(Some("0.5")), "0.5");
+        assert_eq!(sql_literal(Some("REPEATABLE-READ")), "'REPEATABLE-READ'");
+        assert_eq!(sql_literal(Some("it's")), "'it''s'");
+        assert_eq!(sql_literal(Some("a\\b")), "'a\\\\b'");
+        assert_eq!(sql_literal(Some("")), "''");
+        assert_eq!(sql_literal(Some("inf")), "'inf'");
+        assert_eq!(sql_literal(None), "NULL");
     }
 }
