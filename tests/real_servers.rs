@@ -167,6 +167,9 @@ fn mysql_round_trip_stays_in_database_lab_and_restores_globals() {
             timed("read", conn.query_first("SELECT @@GLOBAL.innodb_lock_wait_timeout")).await.unwrap();
         lab.set_global(&mut conn, "innodb_lock_wait_timeout", "7").await.unwrap();
         lab.set_global(&mut conn, "innodb_lock_wait_timeout", "9").await.unwrap();
+        let mode_before: Option<String> =
+            timed("read", conn.query_first("SELECT @@GLOBAL.sql_mode")).await.unwrap();
+        lab.set_global(&mut conn, "sql_mode", "'ANSI_QUOTES'").await.unwrap();
         timed("disconnect", conn.disconnect()).await.unwrap();
         lab.finish().await.unwrap();
 
@@ -174,6 +177,9 @@ fn mysql_round_trip_stays_in_database_lab_and_restores_globals() {
         let after: Option<String> =
             timed("read", conn.query_first("SELECT @@GLOBAL.innodb_lock_wait_timeout")).await.unwrap();
         assert_eq!(after, before, "global restored");
+        let mode_after: Option<String> =
+            timed("read", conn.query_first("SELECT @@GLOBAL.sql_mode")).await.unwrap();
+        assert_eq!(mode_after, mode_before, "a text-valued global restored");
         let n: Option<i64> = timed(
             "tables",
             conn.query_first("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'lab' AND table_name LIKE 'borrow\\_test\\_%'"),

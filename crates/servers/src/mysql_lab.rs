@@ -222,13 +222,13 @@ impl MysqlLab {
         }
         self.target.may_change(&format!("SET GLOBAL {name}"))?;
         if !self.globals.iter().any(|(n, _)| n == name) {
-            let old: Option<String> = timed(
+            let old: Option<Option<String>> = timed(
                 "read global",
                 conn.query_first(format!("SELECT @@GLOBAL.{name}")),
             )
             .await?;
             self.globals
-                .push((name.to_string(), old.unwrap_or_default()));
+                .push((name.to_string(), sql_literal(old.flatten().as_deref())));
         }
         timed(
             "SET GLOBAL",
