@@ -68,7 +68,7 @@ enum Command {
         /// Fewer iterations and repetitions: a first look, or CI.
         #[arg(long)]
         quick: bool,
-        /// Where to save the results as JSON (default: bench-results/<suites>.json).
+        /// Where to save the results as JSON (default: bench-results/SUITE.json).
         #[arg(long, value_name = "FILE")]
         json: Option<std::path::PathBuf>,
     },
