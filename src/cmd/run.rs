@@ -172,7 +172,9 @@ fn execute(env: &Env, demos: &[&'static Demo], quiet: bool, json: bool) -> Vec<O
         if let Some(pb) = &bar {
             pb.set_message(demo.name);
         }
-        if !quiet {
+        // A demo whose Go or server is missing gets only its one-line verdict below.
+        let will_run = env.available(demo.needs).is_ok();
+        if !quiet && will_run {
             print(out::bold(&format!("▶ {}", demo.name)));
             print(out::dim(&format!("  claim: {}", demo.claim)));
         }
@@ -186,10 +188,15 @@ fn execute(env: &Env, demos: &[&'static Demo], quiet: bool, json: bool) -> Vec<O
         let result = match &outcome.verdict {
             Verdict::Passed => format!("{} {} {}", out::green("✔"), demo.name, out::dim(&took)),
             Verdict::Failed(why) => format!("{} {} FAILED: {why}", out::red("✘"), demo.name),
-            Verdict::Skipped(why) => format!("{} {} skipped: {why}", out::yellow("–"), demo.name),
+            Verdict::Skipped(why) if will_run => {
+                format!("{} {} skipped: {why}", out::yellow("–"), demo.name)
+            }
+            Verdict::Skipped(_) => {
+                format!("{} {} skipped (see below)", out::yellow("–"), demo.name)
+            }
         };
         print(result);
-        if !quiet {
+        if !quiet && will_run {
             print(String::new());
         }
         if let Some(pb) = &bar {
@@ -213,21 +220,36 @@ fn summarize(outcomes: &[Outcome], json: bool) -> anyhow::Result<Counts> {
         }
     }
     let say = |s: String| if json { out::err_line(s) } else { out::line(s) };
-    let problems: Vec<&Outcome> = outcomes
+    let failed: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| o.verdict != Verdict::Passed)
+        .filter(|o| matches!(o.verdict, Verdict::Failed(_)))
         .collect();
-    if !problems.is_empty() {
-        say(out::bold("Not passed:"));
-        for o in problems {
-            match &o.verdict {
-                Verdict::Failed(why) => say(format!("  {} {}: {why}", out::red("failed "), o.demo)),
-                Verdict::Skipped(why) => {
-                    say(format!("  {} {}: {why}", out::yellow("skipped"), o.demo))
-                }
-                Verdict::Passed => {}
+    // Skips share a handful of reasons ("Redis not reachable ..."): one line per reason.
+    let mut skipped: Vec<(&str, Vec<&str>)> = Vec::new();
+    for o in outcomes {
+        if let Verdict::Skipped(why) = &o.verdict {
+            match skipped.iter_mut().find(|(w, _)| *w == why.as_str()) {
+                Some((_, demos)) => demos.push(o.demo),
+                None => skipped.push((why.as_str(), vec![o.demo])),
             }
         }
+    }
+    if !failed.is_empty() || !skipped.is_empty() {
+        say(out::bold("Not passed:"));
+    }
+    for o in failed {
+        if let Verdict::Failed(why) = &o.verdict {
+            say(format!("  {} {}: {why}", out::red("failed "), o.demo));
+        }
+    }
+    for (why, demos) in skipped {
+        say(format!(
+            "  {} {} demo{}: {why}",
+            out::yellow("skipped"),
+            demos.len(),
+            if demos.len() == 1 { "" } else { "s" }
+        ));
+        say(out::dim(&format!("          {}", demos.join(", "))));
     }
     // The closing line, in the plain form CI runners read: "demos: N passed, N failed, N skipped".
     say(format!(

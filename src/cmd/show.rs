@@ -25,6 +25,10 @@ pub fn show(registry: &Registry, id: &str) -> anyhow::Result<ExitCode> {
                 .lines()
                 .skip_while(|l| !l.starts_with("# "))
                 .skip(1)
+                // ... and its italic subtitle repeats the English title.
+                .skip_while(|l| {
+                    l.trim().is_empty() || (l.starts_with('*') && l.trim_end().ends_with('*'))
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             out::line(catalog::markdown::render(&body, out::color()));

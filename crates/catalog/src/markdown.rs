@@ -31,10 +31,13 @@ pub fn render(text: &str, color: bool) -> String {
             } else {
                 out.push_str(&format!("{h}\n{}\n", "=".repeat(width)));
             }
-        } else if let Some(h) = line
-            .strip_prefix("## ")
-            .or_else(|| line.strip_prefix("### "))
-        {
+        } else if let Some(h) = line.strip_prefix("### ") {
+            if color {
+                out.push_str(&format!("{BOLD}▸ {h}{RESET}\n"));
+            } else {
+                out.push_str(&format!("▸ {h}\n"));
+            }
+        } else if let Some(h) = line.strip_prefix("## ") {
             if color {
                 out.push_str(&format!("\n{BOLD}{h}{RESET}\n"));
             } else {
