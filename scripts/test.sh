@@ -55,6 +55,9 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo clippy --features testcontainers (compiled and linted; running it needs Docker)"
+cargo clippy --workspace --all-targets --features testcontainers -- -D warnings
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 

@@ -227,3 +227,30 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn the_tour_runs_with_nothing_but_rust() {
+    // No Go, no servers: every in-process demo runs, the rest is listed as skipped, exit 0.
+    let o = lab(&["tour"])
+        .env("LAB_REDIS_URL", "redis://127.0.0.1:1/")
+        .env("LAB_MYSQL_URL", "mysql://lab@127.0.0.1:1/lab")
+        .env("LAB_GO", "/nonexistent/go")
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let registry = gmr_lab::registry();
+    let in_process = registry
+        .demos()
+        .filter(|d| d.needs == catalog::Need::Nothing)
+        .count();
+    let elsewhere = registry.demos().count() - in_process;
+    assert!(in_process > 0);
+    assert!(
+        out.contains(&format!(
+            "demos: {in_process} passed, 0 failed, {elsewhere} skipped"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("scripts/services.sh up"), "{out}");
+}

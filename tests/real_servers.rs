@@ -16,6 +16,7 @@ fn take_turn() -> std::sync::MutexGuard<'static, ()> {
     SERVER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+#[cfg(not(feature = "testcontainers"))]
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
@@ -24,13 +25,12 @@ fn ci() -> bool {
 fn targets(rt: &tokio::runtime::Runtime) -> Option<(Target, Target, Box<dyn std::any::Any>)> {
     #[cfg(feature = "testcontainers")]
     {
-        match rt.block_on(servers::containers::start()) {
-            Ok(c) => {
-                let (r, m) = (c.redis.clone(), c.mysql.clone());
-                return Some((r, m, Box::new(c)));
-            }
-            Err(e) => panic!("{e}"),
-        }
+        // Without a Docker engine this fails with a message saying so (and how to run without it).
+        let c = rt
+            .block_on(servers::containers::start())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (r, m) = (c.redis.clone(), c.mysql.clone());
+        Some((r, m, Box::new(c)))
     }
     #[cfg(not(feature = "testcontainers"))]
     {
