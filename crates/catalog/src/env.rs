@@ -1,6 +1,6 @@
 use std::sync::OnceLock;
 
-use servers::{MysqlInfo, RedisInfo, ServerError, Target};
+use servers::{MysqlInfo, RedisInfo, Target};
 
 use crate::demo::{DemoError, Need};
 
@@ -139,16 +139,5 @@ impl Env {
         })
         .ok()
         .and_then(Result::ok)
-    }
-
-    /// Probe results are cached; forget them (after `services.sh up`, say).
-    pub fn forget_probes(&mut self) {
-        self.redis_probe = OnceLock::new();
-        self.mysql_probe = OnceLock::new();
-    }
-
-    /// Describes a probe failure with the error type the rest of the lab uses.
-    pub fn unavailable(err: ServerError) -> DemoError {
-        DemoError::from(err)
     }
 }
