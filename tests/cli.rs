@@ -203,7 +203,10 @@ fn bench_lists_suites_and_rejects_unknown_ones() {
     let o = run(&["bench", "nope"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err.contains("there are:") && err.contains("counters"), "{err}");
+    assert!(
+        err.contains("there are:") && err.contains("counters"),
+        "{err}"
+    );
 }
 
 #[test]
