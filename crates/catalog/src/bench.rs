@@ -50,6 +50,27 @@ impl<'a> BenchCtx<'a> {
         (self.progress)(what);
     }
 
+    /// Runs a Go benchmark program (`cmd/<name>` in `go/`) and parses its JSON. Without Go: `None`,
+    /// with a note in `report`, or an error under `CI=true`, where a missing Go is a failure.
+    pub fn run_go<T: serde::de::DeserializeOwned>(
+        &mut self,
+        report: &mut BenchReport,
+        program: &str,
+        args: &[&str],
+    ) -> Result<Option<T>, DemoError> {
+        self.step(&format!("Go: go run ./{program}"));
+        match self.env.go() {
+            Ok(go) => Ok(Some(go.run_json(program, args)?)),
+            Err(why) if self.env.ci => Err(DemoError::Unavailable(format!(
+                "{why} (CI=true: Go is required)"
+            ))),
+            Err(why) => {
+                report.notes.push(format!("Go rows skipped: {why}"));
+                Ok(None)
+            }
+        }
+    }
+
     /// How many times to repeat each measurement: 3 with `--quick`, else 7.
     pub fn runs(&self) -> usize {
         if self.quick { 3 } else { 7 }

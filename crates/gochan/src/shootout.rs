@@ -105,49 +105,35 @@ fn gochan_select(shape: &str, capacity: Option<usize>, n: usize) -> Option<f64> 
     Some(start.elapsed().as_nanos() as f64 / (per * THREADS) as f64)
 }
 
-struct Crossbeam;
-impl Flavor for Crossbeam {
-    const NAME: &'static str = "crossbeam-channel";
-    type Tx = crossbeam_channel::Sender<usize>;
-    type Rx = crossbeam_channel::Receiver<usize>;
-    fn make(capacity: Option<usize>) -> Option<(Self::Tx, Self::Rx)> {
-        Some(match capacity {
-            Some(c) => crossbeam_channel::bounded(c),
-            None => crossbeam_channel::unbounded(),
-        })
-    }
-    fn send(tx: &Self::Tx, v: usize) {
-        let _ = tx.send(v);
-    }
-    fn recv(rx: &Self::Rx) {
-        let _ = rx.recv();
-    }
-    fn share_rx(rx: &Self::Rx) -> Option<Self::Rx> {
-        Some(rx.clone())
-    }
+/// crossbeam-channel and flume share one API shape (`bounded`/`unbounded`, cloneable receivers).
+macro_rules! mpmc_flavor {
+    ($flavor:ident, $name:literal, $krate:ident) => {
+        struct $flavor;
+        impl Flavor for $flavor {
+            const NAME: &'static str = $name;
+            type Tx = $krate::Sender<usize>;
+            type Rx = $krate::Receiver<usize>;
+            fn make(capacity: Option<usize>) -> Option<(Self::Tx, Self::Rx)> {
+                Some(match capacity {
+                    Some(c) => $krate::bounded(c),
+                    None => $krate::unbounded(),
+                })
+            }
+            fn send(tx: &Self::Tx, v: usize) {
+                let _ = tx.send(v);
+            }
+            fn recv(rx: &Self::Rx) {
+                let _ = rx.recv();
+            }
+            fn share_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+                Some(rx.clone())
+            }
+        }
+    };
 }
 
-struct Flume;
-impl Flavor for Flume {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<usize>;
-    type Rx = flume::Receiver<usize>;
-    fn make(capacity: Option<usize>) -> Option<(Self::Tx, Self::Rx)> {
-        Some(match capacity {
-            Some(c) => flume::bounded(c),
-            None => flume::unbounded(),
-        })
-    }
-    fn send(tx: &Self::Tx, v: usize) {
-        let _ = tx.send(v);
-    }
-    fn recv(rx: &Self::Rx) {
-        let _ = rx.recv();
-    }
-    fn share_rx(rx: &Self::Rx) -> Option<Self::Rx> {
-        Some(rx.clone())
-    }
-}
+mpmc_flavor!(Crossbeam, "crossbeam-channel", crossbeam_channel);
+mpmc_flavor!(Flume, "flume", flume);
 
 struct StdMpsc;
 impl Flavor for StdMpsc {
@@ -381,22 +367,12 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
     let runs = ctx.runs();
     let mut report = BenchReport::new("channels", "ns/msg", "Go");
 
-    ctx.step("Go: go run ./cmd/bench-channels");
-    let go: Option<GoReport> = match ctx.env.go() {
-        Ok(go) => Some(go.run_json(
-            "cmd/bench-channels",
-            &["-messages", &total.to_string(), "-runs", &runs.to_string()],
-        )?),
-        Err(why) => {
-            if ctx.env.ci {
-                return Err(DemoError::Unavailable(format!(
-                    "{why} (CI=true: Go is required)"
-                )));
-            }
-            report.notes.push(format!("Go rows skipped: {why}"));
-            None
-        }
-    };
+    let (total_arg, runs_arg) = (total.to_string(), runs.to_string());
+    let go: Option<GoReport> = ctx.run_go(
+        &mut report,
+        "cmd/bench-channels",
+        &["-messages", &total_arg, "-runs", &runs_arg],
+    )?;
 
     for shape in SHAPES {
         for kind in KINDS {

@@ -161,27 +161,12 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
     let mut report = BenchReport::new("counters", "ns/op", "Go");
 
     // Go first, so the baseline exists before the Rust rows.
-    ctx.step("Go: go run ./cmd/bench-counters");
-    let go = match ctx.env.go() {
-        Ok(go) => {
-            let ops_arg = ops.to_string();
-            let runs_arg = runs.to_string();
-            let rep: GoReport = go.run_json(
-                "cmd/bench-counters",
-                &["-ops", &ops_arg, "-runs", &runs_arg],
-            )?;
-            Some(rep)
-        }
-        Err(why) => {
-            if ctx.env.ci {
-                return Err(DemoError::Unavailable(format!(
-                    "{why} (CI=true: Go is required)"
-                )));
-            }
-            report.notes.push(format!("Go rows skipped: {why}"));
-            None
-        }
-    };
+    let (ops_arg, runs_arg) = (ops.to_string(), runs.to_string());
+    let go: Option<GoReport> = ctx.run_go(
+        &mut report,
+        "cmd/bench-counters",
+        &["-ops", &ops_arg, "-runs", &runs_arg],
+    )?;
 
     for threads in THREADS {
         for technique in ["atomic add", "CAS loop", "mutex"] {
