@@ -1,7 +1,8 @@
 //! Ports of Go's channel test programs (`test/chan/*.go` in golang/go) to `gochan::chan`, one module
 //! per Go file, each linking to the original. Written from what each program checks, not translated
 //! line by line. Where the Go program relies on goroutines leaking at exit, the port shuts its threads
-//! down by closing channels, so every test joins what it started.
+//! down by closing channels, so every test joins what it started (except `select3`'s operations on the nil
+//! channel, which by definition never return).
 
 use std::thread;
 
@@ -436,5 +437,353 @@ mod goroutines {
             s.spawn(|| links[N].send(1).unwrap());
             assert_eq!(links[0].recv(), Ok(1));
         });
+    }
+}
+
+/// <https://github.com/golang/go/blob/master/test/chan/select3.go>
+///
+/// Which operations block and which never do: nil channels block (and are never chosen by a
+/// `select`), a buffered send with room and any receive from a closed channel never block, a send to
+/// a closed channel is an error (Go panics), `select {}` and a `select` of nil cases block, a
+/// `default` makes any `select` non-blocking, and a `select` that sends and receives on the same
+/// unbuffered channel cannot pair with itself.
+///
+/// Go decides "blocked" by racing the operation against a 0.1 s sleep. Where a channel is involved
+/// this port decides it exactly instead: the operation is blocked when its waiter is parked on the
+/// channel (`waiting()`), and the test then unblocks it and joins the thread. Only operations on the
+/// nil channel (and `select {}`) can never be unblocked; for those the thread is checked to be still
+/// running after a grace period and is then left parked, as Go leaves its goroutine.
+mod select3 {
+    use super::*;
+    use gochan::chan::{RecvError, TryRecvError, TrySendError};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Runs `f` on a detached thread and reports whether it is still running after `grace`. Only for
+    /// operations that can never finish (they involve no channel that could be observed).
+    fn still_running_after(grace: Duration, f: impl FnOnce() + Send + 'static) -> bool {
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::spawn(move || {
+            f();
+            let _ = done_tx.send(());
+        });
+        done_rx.recv_timeout(grace).is_err()
+    }
+
+    const GRACE: Duration = Duration::from_millis(100);
+
+    #[test]
+    fn the_grace_period_check_can_tell_both_ways() {
+        assert!(!still_running_after(GRACE, || {}));
+        let gate = Chan::<()>::new(0);
+        let g = gate.clone();
+        assert!(still_running_after(GRACE, move || {
+            let _ = g.recv();
+        }));
+        gate.close().unwrap();
+    }
+
+    #[test]
+    fn plain_operations_on_the_nil_channel_block_forever() {
+        assert!(still_running_after(GRACE, || {
+            let _ = Chan::<i32>::nil().send(7);
+        }));
+        assert!(still_running_after(GRACE, || {
+            let _ = Chan::<i32>::nil().recv();
+        }));
+    }
+
+    #[test]
+    fn a_select_never_chooses_a_nil_case() {
+        let nil = Chan::<i32>::nil();
+        let took = Select::new()
+            .send(&nil, 7, |_| "send")
+            .default_case(|| "default")
+            .run();
+        assert_eq!(took, "default");
+        let took = Select::new()
+            .recv(&nil, |_| "recv")
+            .default_case(|| "default")
+            .run();
+        assert_eq!(took, "default");
+    }
+
+    #[test]
+    fn a_buffered_send_with_room_completes_without_a_receiver() {
+        let ch = Chan::new(1);
+        ch.send(7).unwrap();
+        assert_eq!(ch.len(), 1);
+    }
+
+    #[test]
+    fn receives_from_a_closed_channel_never_block() {
+        let closed = Chan::<i32>::new(0);
+        closed.close().unwrap();
+        for _ in 0..10 {
+            assert_eq!(closed.recv(), Err(RecvError::Closed));
+            assert_eq!(closed.try_recv(), Err(TryRecvError::Closed));
+        }
+    }
+
+    #[test]
+    fn sending_to_a_closed_channel_is_an_error() {
+        let closed = Chan::new(0);
+        closed.close().unwrap();
+        assert_eq!(closed.send(7).map_err(|e| e.0), Err(7));
+        assert!(matches!(closed.try_send(7), Err(TrySendError::Closed(7))));
+        let got = Select::new().send(&closed, 7, |r| r.map_err(|e| e.0)).run();
+        assert_eq!(got, Err(7));
+    }
+
+    #[test]
+    fn a_receive_with_nothing_to_take_parks_until_a_sender_comes() {
+        let ch = Chan::new(0);
+        thread::scope(|s| {
+            let r = s.spawn(|| ch.recv());
+            until_receivers(&ch, 1);
+            ch.send(1).unwrap();
+            assert_eq!(r.join().unwrap(), Ok(1));
+        });
+    }
+
+    #[test]
+    fn an_empty_select_and_a_select_of_nil_cases_block_forever() {
+        assert!(still_running_after(GRACE, || Select::<()>::new().run()));
+        assert!(still_running_after(GRACE, || {
+            let nil = Chan::<i32>::nil();
+            Select::new().recv(&nil, |_| ()).run();
+        }));
+        assert!(still_running_after(GRACE, || {
+            let nil = Chan::<i32>::nil();
+            Select::new().send(&nil, 7, |_| ()).run();
+        }));
+        assert!(still_running_after(GRACE, || {
+            let nil = Chan::<i32>::nil();
+            Select::new().recv(&nil, |_| ()).send(&nil, 7, |_| ()).run();
+        }));
+    }
+
+    #[test]
+    fn a_select_on_a_channel_that_is_not_ready_parks_on_it() {
+        let ch = Chan::new(0);
+        thread::scope(|s| {
+            let r = s.spawn(|| Select::new().recv(&ch, |v| v).run());
+            until_receivers(&ch, 1);
+            ch.send(5).unwrap();
+            assert_eq!(r.join().unwrap(), Ok(5));
+        });
+    }
+
+    #[test]
+    fn a_default_makes_a_select_non_blocking() {
+        let nil = Chan::<i32>::nil();
+        assert_eq!(Select::<&str>::new().default_case(|| "d").run(), "d");
+        let not_ready = Chan::<i32>::new(0);
+        let took = Select::new()
+            .recv(&nil, |_| "nil")
+            .recv(&not_ready, |_| "ch")
+            .default_case(|| "d")
+            .run();
+        assert_eq!(took, "d");
+        assert_eq!(
+            not_ready.waiting(),
+            (0, 0),
+            "a default select leaves no waiter"
+        );
+    }
+
+    #[test]
+    fn ready_cases_are_taken_instead_of_default() {
+        let ch = Chan::new(1);
+        let took = Select::new()
+            .send(&ch, 7, |r| r.is_ok())
+            .default_case(|| false)
+            .run();
+        assert!(took, "a buffered channel with room is ready to send");
+        let got = Select::new()
+            .recv(&ch, |v| v)
+            .default_case(|| Err(RecvError::Closed))
+            .run();
+        assert_eq!(got, Ok(7), "a buffered value is ready to receive");
+    }
+
+    #[test]
+    fn closed_channels_in_a_select_behave_like_plain_operations() {
+        let closed = Chan::<i32>::new(0);
+        closed.close().unwrap();
+        assert_eq!(
+            Select::new().recv(&closed, |v| v).run(),
+            Err(RecvError::Closed)
+        );
+    }
+
+    #[test]
+    fn a_select_does_not_pair_its_send_with_its_own_receive() {
+        let ch = Chan::new(0);
+        thread::scope(|s| {
+            let sel = s.spawn(|| {
+                Select::new()
+                    .send(&ch, 1, |_| "sent")
+                    .recv(&ch, |_| "received")
+                    .run()
+            });
+            // Both of the select's waiters are parked on the same channel, and neither completed
+            // the other.
+            while ch.waiting() != (1, 1) {
+                thread::yield_now();
+            }
+            assert_eq!(
+                ch.recv(),
+                Ok(1),
+                "an outside receiver takes the select's send"
+            );
+            assert_eq!(sel.join().unwrap(), "sent");
+            assert_eq!(
+                ch.waiting(),
+                (0, 0),
+                "the losing receive waiter was withdrawn"
+            );
+        });
+    }
+}
+
+/// Channel tests from <https://github.com/golang/go/blob/master/src/runtime/chan_test.go> that
+/// apply to a channel between OS threads (the ones about stack shrinking, the garbage collector or
+/// the scheduler do not).
+mod runtime_chan_test {
+    use super::*;
+    use gochan::chan::TryRecvError;
+
+    /// `TestMultiConsumer`: 23 workers drain a buffered queue (some yield in the middle, to mix up
+    /// the order) and forward into a results channel; the feeder closes the queue, waits for the
+    /// workers, then closes the results. Nothing is lost or duplicated: count and sum both match.
+    /// Fewer iterations than Go's 271 828, so a debug build stays quick.
+    #[test]
+    fn many_consumers_lose_and_duplicate_nothing() {
+        const WORKERS: usize = 23;
+        const ITERS: usize = 20_000;
+        const PRIMES: [u64; 10] = [2, 3, 7, 11, 13, 17, 19, 23, 27, 31];
+        let queue = Chan::new(WORKERS * 3);
+        let results = Chan::new(WORKERS * 3);
+        let (count, sum, expect) = thread::scope(|s| {
+            let workers: Vec<_> = (0..WORKERS)
+                .map(|w| {
+                    let (queue, results) = (&queue, &results);
+                    s.spawn(move || {
+                        for v in queue.iter() {
+                            if PRIMES[w % PRIMES.len()] == v {
+                                thread::yield_now();
+                            }
+                            results.send(v).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let feeder = s.spawn(|| {
+                let mut expect = 0;
+                for i in 0..ITERS {
+                    let v = PRIMES[i % PRIMES.len()];
+                    expect += v;
+                    queue.send(v).unwrap();
+                }
+                queue.close().unwrap();
+                for w in workers {
+                    w.join().unwrap();
+                }
+                results.close().unwrap();
+                expect
+            });
+            let (mut count, mut sum) = (0, 0);
+            for v in results.iter() {
+                count += 1;
+                sum += v;
+            }
+            (count, sum, feeder.join().unwrap())
+        });
+        assert_eq!((count, sum), (ITERS, expect));
+    }
+
+    /// `TestPseudoRandomSend`: a `select` with two ready send cases (`1` and `0`) on one channel,
+    /// unbuffered and buffered; over 100 selects both values must show up more than 10 times.
+    #[test]
+    fn a_select_between_two_sends_picks_both() {
+        const N: usize = 100;
+        for cap in [0, N] {
+            let ch = Chan::new(cap);
+            let got = thread::scope(|s| {
+                let r = s.spawn(|| {
+                    (0..N)
+                        .map(|_| {
+                            thread::yield_now();
+                            ch.recv().unwrap()
+                        })
+                        .collect::<Vec<u8>>()
+                });
+                for _ in 0..N {
+                    Select::new()
+                        .send(&ch, 1, |r| r.unwrap())
+                        .send(&ch, 0, |r| r.unwrap())
+                        .run();
+                }
+                r.join().unwrap()
+            });
+            let ones = got.iter().filter(|&&v| v == 1).count();
+            let zeros = N - ones;
+            assert!(
+                ones > N / 10 && zeros > N / 10,
+                "cap {cap}: {zeros} zeros and {ones} ones is not pseudo-random"
+            );
+        }
+    }
+
+    /// `TestNonblockRecvRace`: a channel holding one value is closed while another thread tries a
+    /// non-blocking receive. Whichever happens first, the channel is ready (a value, or closed), so
+    /// the non-blocking receive must never report "empty".
+    #[test]
+    fn a_non_blocking_receive_racing_close_is_always_ready() {
+        for _ in 0..2_000 {
+            let ch = Chan::new(1);
+            ch.send(1).unwrap();
+            let seen = thread::scope(|s| {
+                let r = s.spawn(|| ch.try_recv());
+                ch.close().unwrap();
+                let _ = ch.recv();
+                r.join().unwrap()
+            });
+            assert_ne!(seen, Err(TryRecvError::Empty));
+        }
+    }
+
+    /// `TestSelfSelect`: two threads each run `select { case c <- p: case v := <-c: }` on one
+    /// channel, 1 000 times. On an unbuffered channel a select must never receive its own value (it
+    /// cannot pair with itself); with a buffer it may, and nothing deadlocks either way.
+    #[test]
+    fn selects_that_send_and_receive_on_one_channel_never_pair_with_themselves() {
+        for cap in [0, 10] {
+            let ch = Chan::new(cap);
+            thread::scope(|s| {
+                for me in 0..2u8 {
+                    let ch = &ch;
+                    s.spawn(move || {
+                        for _ in 0..1_000 {
+                            let received = Select::new()
+                                .send(ch, me, |r| {
+                                    r.unwrap();
+                                    None
+                                })
+                                .recv(ch, |v| Some(v.unwrap()))
+                                .run();
+                            if cap == 0 {
+                                assert_ne!(
+                                    received,
+                                    Some(me),
+                                    "an unbuffered select received its own value"
+                                );
+                            }
+                        }
+                    });
+                }
+            });
+        }
     }
 }
