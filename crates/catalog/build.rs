@@ -83,8 +83,48 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LAB_RUSTC_VERSION={version}");
 
+    // The versions of the crates the benchmarks compare, from the workspace's Cargo.lock, so a
+    // benchmark report says which crossbeam or tokio it measured.
+    let lock = manifest.join("../../Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let versions = std::fs::read_to_string(&lock)
+        .map(|text| locked_versions(&text, BENCHED_CRATES))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=LAB_CRATE_VERSIONS={versions}");
+
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("generated.rs");
     std::fs::write(dest, out).unwrap();
+}
+
+/// The crates whose versions a benchmark report records.
+const BENCHED_CRATES: &[&str] = &[
+    "crossbeam-channel",
+    "flume",
+    "tokio",
+    "parking_lot",
+    "redis",
+    "mysql_async",
+    "criterion",
+];
+
+/// `name=version` pairs, comma-separated, for the `wanted` packages found in a Cargo.lock. A package
+/// locked at two versions is listed twice.
+fn locked_versions(lock: &str, wanted: &[&str]) -> String {
+    let mut found = Vec::new();
+    let mut name: Option<&str> = None;
+    for line in lock.lines() {
+        if line.starts_with("[[package]]") {
+            name = None;
+        } else if let Some(v) = line.strip_prefix("name = ") {
+            name = Some(v.trim_matches('"'));
+        } else if let Some(v) = line.strip_prefix("version = ")
+            && let Some(n) = name.filter(|n| wanted.contains(n))
+        {
+            found.push(format!("{n}={}", v.trim_matches('"')));
+        }
+    }
+    found.sort();
+    found.join(",")
 }
 
 fn relative(page: &Path, docs: &Path) -> String {

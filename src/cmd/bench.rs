@@ -62,6 +62,14 @@ pub fn bench(
         machine.mysql.as_deref().unwrap_or("not reachable"),
         if quick { "; --quick" } else { "" }
     )));
+    if !machine.crates.is_empty() {
+        let crates: Vec<String> = machine
+            .crates
+            .iter()
+            .map(|(name, version)| format!("{name} {version}"))
+            .collect();
+        out::line(out::dim(&format!("crates: {}", crates.join(", "))));
+    }
 
     if machine.profile == "debug" {
         out::err_line(out::yellow(

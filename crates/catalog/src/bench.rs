@@ -228,6 +228,9 @@ pub struct Machine {
     pub redis: Option<String>,
     pub mysql: Option<String>,
     pub lab_version: String,
+    /// Versions of the crates under comparison (crossbeam-channel, flume, tokio, ...), from the
+    /// workspace's `Cargo.lock` at build time.
+    pub crates: std::collections::BTreeMap<String, String>,
     /// `release` or `debug`: debug-build figures say little about either side.
     pub profile: String,
 }
@@ -256,6 +259,7 @@ impl Machine {
                 Probe::Down(_) => None,
             },
             lab_version: env!("CARGO_PKG_VERSION").into(),
+            crates: crate_versions(env!("LAB_CRATE_VERSIONS")),
             profile: if cfg!(debug_assertions) {
                 "debug"
             } else {
@@ -271,9 +275,35 @@ pub fn rustc_version() -> &'static str {
     env!("LAB_RUSTC_VERSION")
 }
 
+/// Parses the `name=version,...` list the build script takes from `Cargo.lock`.
+fn crate_versions(list: &str) -> std::collections::BTreeMap<String, String> {
+    let mut map = std::collections::BTreeMap::new();
+    for (name, version) in list.split(',').filter_map(|p| p.split_once('=')) {
+        map.entry(name.to_string())
+            .and_modify(|v: &mut String| {
+                v.push_str(" + ");
+                v.push_str(version);
+            })
+            .or_insert_with(|| version.to_string());
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crate_versions_come_from_the_lock_file() {
+        let built = crate_versions(env!("LAB_CRATE_VERSIONS"));
+        for name in ["crossbeam-channel", "flume", "tokio", "parking_lot"] {
+            assert!(built.contains_key(name), "{name} missing from {built:?}");
+        }
+        let two = crate_versions("a=1.0,a=2.0,b=3");
+        assert_eq!(two["a"], "1.0 + 2.0");
+        assert_eq!(two["b"], "3");
+        assert!(crate_versions("").is_empty());
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
