@@ -9,6 +9,7 @@ pub fn registry() -> Registry {
         gochan::topic(),
         goslice::topic(),
         gosync::topic(),
+        gorace::topic(),
         redistypes::topic(),
         acid::topic(),
     ])

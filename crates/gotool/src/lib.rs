@@ -140,6 +140,33 @@ impl Go {
         self.go_allow_failure(&all)
     }
 
+    /// `go run -race ./<program> <args>`, returning the output even when it fails. A program whose
+    /// run hit a data race exits with status 66 (unless `GORACE=exitcode=N` says otherwise); `go run`
+    /// then prints `exit status 66` on its stderr and fails itself. `-race` needs cgo and a C
+    /// compiler: without them the build fails and `stderr` says so.
+    pub fn run_race(&self, program: &str, args: &[&str]) -> Result<Output, GoError> {
+        let pkg = format!("./{program}");
+        let mut all = vec!["run", "-race", pkg.as_str()];
+        all.extend_from_slice(args);
+        self.go_allow_failure(&all)
+    }
+
+    /// `go build <flags> -o <out> ./<program>`: a binary to run several times (under different
+    /// environments, say) without linking it again for each run.
+    pub fn build(&self, program: &str, flags: &[&str], out: &Path) -> Result<(), GoError> {
+        let pkg = format!("./{program}");
+        let out = out.to_str().ok_or_else(|| {
+            GoError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("output path {} is not UTF-8", out.display()),
+            ))
+        })?;
+        let mut all = vec!["build"];
+        all.extend_from_slice(flags);
+        all.extend_from_slice(&["-o", out, &pkg]);
+        self.go(&all).map(|_| ())
+    }
+
     /// Runs a program and parses its standard output as one JSON document.
     pub fn run_json<T: serde::de::DeserializeOwned>(
         &self,
