@@ -6,7 +6,7 @@
 # 1. installs (Debian, as root) and starts Redis and MariaDB on loopback (scripts/services.sh up);
 # 2. checks formatting, clippy (warnings are errors) and the docs (warnings are errors);
 # 3. vets the Go reference programs (skipped with a message when Go is missing; a failure in CI);
-# 4. runs every test, then every demo through the `lab` binary, then one quick benchmark.
+# 4. runs every test, the loom models, then every demo through the `lab` binary, then one quick benchmark.
 #
 # Any failure stops the script with a non-zero exit.
 set -euo pipefail
@@ -63,6 +63,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "cargo test"
 cargo test --workspace
+
+step "loom models of the Go-semantics channel (release, own target dir)"
+# `gochan_loom`, not `loom`: some dependencies have their own `cfg(loom)` mode that does not build.
+RUSTFLAGS="--cfg gochan_loom" CARGO_TARGET_DIR=target/loom cargo test -p gochan --release --test loom
 
 step "lab run --all"
 cargo run --quiet -- run --all --quiet

@@ -12,6 +12,11 @@
 //! `State::try_send` is `chansend` without the parking, `State::try_recv` is `chanrecv` without the
 //! parking, [`Chan::close`] is `closechan`, and [`Select::run`] is `selectgo`.
 //!
+//! Two ways to watch it work: [`Chan::traced`] records every state change with the `hchan`
+//! fields after it ([`trace`]; the go-10 and go-38 demos print and check these traces), and
+//! `tests/loom.rs` runs the same code under the loom model checker (the primitives come from
+//! `sync.rs`, which swaps in loom's under `--cfg gochan_loom`).
+//!
 //! # The idea
 //!
 //! A channel is a queue with a lock. What makes it a *Go* channel is what happens when the queue
@@ -22,10 +27,13 @@
 //!
 //! # The invariant
 //!
-//! Under the channel's lock, as in the comment at the top of `chan.go`:
+//! Under the channel's lock, as in the comment at the top of `chan.go` (checked after every event
+//! of a trace by [`trace::invariant_broken`]):
 //!
-//! - at least one of `sendq` and `recvq` is empty (apart from stale entries of a `select` that has
-//!   already fired elsewhere, which everyone skips);
+//! - at least one of `sendq` and `recvq` is empty, except, as Go's comment says, while one
+//!   `select` waits to send and to receive on the same unbuffered channel (a sender or receiver
+//!   that is about to park first drops every stale entry of the other queue, so stale entries of a
+//!   `select` that fired elsewhere never break it);
 //! - a non-empty buffer means no receiver is waiting, and a buffer with room means no sender is
 //!   waiting: a waiter exists only when the buffer is empty (receivers) or full (senders);
 //! - `qcount` values sit in the slots `recvx, recvx+1, ...` (mod the capacity), and `sendx ==
@@ -73,25 +81,29 @@
 //!   here it returns `Err(RecvError::Closed)`.
 //! - **Values move, they are not copied.** Go copies `elemsize` bytes with `typedmemmove` into the
 //!   buffer slot or into the other goroutine's stack; here a value moves into an `Option<T>` slot.
-//! - **The lock.** Go's `hchan.lock` is a runtime mutex and `selectgo` skips a channel it already
-//!   locked when the same channel appears twice. Here the lock is a `parking_lot::ReentrantMutex`
-//!   around a `RefCell`, so a `select` that names one channel twice can take the lock twice. There
-//!   is no lock-free fast path (Go checks "closed or not ready" without the lock in non-blocking
-//!   operations).
+//! - **The lock.** Go's `hchan.lock` is a runtime mutex (a futex-backed lock that spins a little
+//!   first); here it is a plain `parking_lot::Mutex` around the state. Like `selectgo`, a
+//!   [`Select`] locks each distinct channel once, in address order; a case that names a channel
+//!   already named by an earlier case leaves its sudog with the channel for the lock holder to poll
+//!   and park (`State::lent`), because safe Rust cannot reach across type-erased cases the way Go's
+//!   raw pointers do. There is no lock-free fast path (Go checks "closed or not ready" without the
+//!   lock in non-blocking operations), so every operation takes the lock once.
 //! - **Timeouts.** Go's `time.After` is itself a channel fed by a timer; here [`Select::after`]
 //!   is a deadline on the parked thread's condition variable.
 
 mod select;
+mod sync;
+pub mod trace;
 
 pub use select::Select;
+pub use trace::{Event, Op, Queue, Snapshot};
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::{Condvar, Mutex, ReentrantMutex, ReentrantMutexGuard};
+use sync::{Arc, Condvar, Mutex, MutexGuard};
+use trace::Recorder;
 
 /// A channel with Go's semantics: buffered (capacity > 0), unbuffered (capacity 0) or nil.
 ///
@@ -104,11 +116,10 @@ pub struct Chan<T> {
 
 /// The shared part, Go's `hchan`.
 struct Inner<T> {
-    /// Go's `hchan.lock`: one lock guards every field, which is what makes the rules below simple.
-    /// Reentrant only so that a [`Select`] naming this channel in two cases can lock it once per
-    /// case (Go's `selectgo` skips the second lock instead); the `RefCell` is borrowed for one
-    /// operation at a time and never across a call out.
-    lock: ReentrantMutex<RefCell<State<T>>>,
+    /// Go's `hchan.lock`: one plain mutex guards every field, which is what makes the rules below
+    /// simple. A [`Select`] that names this channel in several cases locks it once, as `selectgo`
+    /// does (see `select.rs`), so the lock never needs to be reentrant.
+    lock: Mutex<State<T>>,
 }
 
 /// Everything the lock guards.
@@ -128,6 +139,38 @@ struct State<T> {
     recvq: VecDeque<Arc<Sudog<T>>>,
     /// Parked senders, oldest first; each holds the value it wants to send.
     sendq: VecDeque<Arc<Sudog<T>>>,
+    /// Sudogs of `select` cases that name this channel after an earlier case of the same select
+    /// did. Only that earlier case holds the lock while the select runs, so the later ones leave
+    /// their sudog here before the select locks anything, and the lock holder polls and parks them
+    /// on their behalf (`poll_lent`, `park_lent`). Empty unless such a select is running. Go needs
+    /// nothing like it: `selectgo` reaches every case through raw pointers, which safe Rust, with
+    /// cases of different element types behind one trait object, cannot.
+    lent: Vec<Lent<T>>,
+    /// `Some` for a channel made with [`Chan::traced`]: how values are shown, and the events so
+    /// far. Every state change below tests this once; an untraced channel pays nothing else.
+    trace: Option<Recorder<T>>,
+}
+
+/// A sudog left with the channel by a `select` case that does not hold the lock itself.
+struct Lent<T> {
+    sudog: Arc<Sudog<T>>,
+    dir: Dir,
+}
+
+impl<T> Clone for Lent<T> {
+    fn clone(&self) -> Self {
+        Lent {
+            sudog: Arc::clone(&self.sudog),
+            dir: self.dir,
+        }
+    }
+}
+
+/// Which way a lent case goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dir {
+    Send,
+    Recv,
 }
 
 /// A parked operation on one channel, Go's `sudog`.
@@ -177,26 +220,33 @@ impl Parker {
 
     /// Parks until someone claims this thread, or until `deadline`, in which case the thread claims
     /// itself as [`TIMEOUT`] (unless someone got there first, which then wins).
+    ///
+    /// Under loom (`cfg(gochan_loom)`), which has no clock, a deadline is modelled as "the timer may
+    /// fire at any moment": the thread claims itself as soon as it runs, and loom explores both
+    /// orders of that claim and a completion racing with it.
     fn wait(&self, deadline: Option<Instant>) -> Wake {
         let mut woken = self.woken.lock();
         loop {
             if let Some(w) = *woken {
                 return w;
             }
-            match deadline {
-                None => self.cv.wait(&mut woken),
-                Some(d) => {
-                    if Instant::now() >= d {
-                        let w = Wake {
-                            case: TIMEOUT,
-                            ok: true,
-                        };
-                        *woken = Some(w);
-                        return w;
-                    }
-                    let _ = self.cv.wait_until(&mut woken, d);
-                }
+            let Some(deadline) = deadline else {
+                woken = self.cv.wait(woken);
+                continue;
+            };
+            #[cfg(not(gochan_loom))]
+            if Instant::now() < deadline {
+                woken = self.cv.wait_until(woken, deadline);
+                continue;
             }
+            #[cfg(gochan_loom)]
+            let _ = deadline;
+            let w = Wake {
+                case: TIMEOUT,
+                ok: true,
+            };
+            *woken = Some(w);
+            return w;
         }
     }
 }
@@ -227,6 +277,11 @@ impl<T> Sudog<T> {
         self.parker.cv.notify_one();
         Some(r)
     }
+
+    /// Whether this sudog belongs to the thread (or `select`) that `parker` parks.
+    fn of(&self, parker: &Arc<Parker>) -> bool {
+        Arc::ptr_eq(&self.parker, parker)
+    }
 }
 
 impl<T> State<T> {
@@ -239,11 +294,47 @@ impl<T> State<T> {
             closed: false,
             recvq: VecDeque::new(),
             sendq: VecDeque::new(),
+            lent: Vec::new(),
+            trace: None,
         }
     }
 
     fn cap(&self) -> usize {
         self.buf.len()
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            cap: self.cap(),
+            qcount: self.qcount,
+            sendx: self.sendx,
+            recvx: self.recvx,
+            recvq: self.recvq.len(),
+            sendq: self.sendq.len(),
+            closed: self.closed,
+        }
+    }
+
+    /// How a traced channel shows `value`; `None` (one branch) when not tracing.
+    fn label(&self, value: &T) -> Option<String> {
+        self.trace.as_ref().map(|r| (r.label)(value))
+    }
+
+    /// The label of the value a parked sender holds, when tracing.
+    fn label_of(&self, sudog: &Sudog<T>) -> Option<String> {
+        let recorder = self.trace.as_ref()?;
+        sudog.slot.lock().as_ref().map(|v| (recorder.label)(v))
+    }
+
+    /// Appends `op` with the state as it is now, when tracing. Called right after each change.
+    fn record(&mut self, op: impl FnOnce() -> Op) {
+        if self.trace.is_some() {
+            let after = self.snapshot();
+            let op = op();
+            if let Some(r) = &mut self.trace {
+                r.events.push(Event { op, after });
+            }
+        }
     }
 
     /// The whole non-blocking send rule, `chansend` up to the point where it would park:
@@ -254,6 +345,7 @@ impl<T> State<T> {
         if self.closed {
             return Err(TrySendError::Closed(value));
         }
+        let label = self.label(&value);
         let mut value = Some(value);
         while let Some(receiver) = self.recvq.pop_front() {
             // A stale receiver (its select fired elsewhere) is dropped and the next one tried.
@@ -261,14 +353,26 @@ impl<T> State<T> {
                 .complete(true, |slot| *slot = value.take())
                 .is_some()
             {
+                self.record(|| Op::HandedToReceiver {
+                    value: label.unwrap_or_default(),
+                });
                 return Ok(());
             }
+            self.record(|| Op::StaleDropped {
+                queue: Queue::Recvq,
+                value: None,
+            });
         }
         let value = value.expect("only a completed receiver takes the value");
         if self.qcount < self.cap() {
-            self.buf[self.sendx] = Some(value);
-            self.sendx = (self.sendx + 1) % self.cap();
+            let slot = self.sendx;
+            self.buf[slot] = Some(value);
+            self.sendx = (slot + 1) % self.cap();
             self.qcount += 1;
+            self.record(|| Op::Buffered {
+                slot,
+                value: label.unwrap_or_default(),
+            });
             return Ok(());
         }
         Err(TrySendError::Full(value))
@@ -284,38 +388,156 @@ impl<T> State<T> {
             return Err(TryRecvError::Closed);
         }
         while let Some(sender) = self.sendq.pop_front() {
+            let stale = self.label_of(&sender);
             let Some(offered) = sender.complete(true, Option::take) else {
-                continue; // stale: its select already fired elsewhere
+                // Stale: its select already fired elsewhere; it keeps its value.
+                self.record(|| Op::StaleDropped {
+                    queue: Queue::Sendq,
+                    value: stale,
+                });
+                continue;
             };
             let offered = offered.expect("a parked sender holds its value until completed");
+            let refill = self.label(&offered);
             if self.cap() == 0 {
+                self.record(|| Op::TookFromSender {
+                    value: refill.unwrap_or_default(),
+                });
                 return Ok(offered);
             }
             // The buffer is full (a sender only parks then): the head leaves, the sender's value
             // enters the same slot, which is now the tail.
-            let head = self.buf[self.recvx]
+            let slot = self.recvx;
+            let head = self.buf[slot]
                 .replace(offered)
                 .expect("a full buffer has a value at recvx");
-            self.recvx = (self.recvx + 1) % self.cap();
+            self.recvx = (slot + 1) % self.cap();
             self.sendx = self.recvx;
+            let head_label = self.label(&head);
+            self.record(|| Op::TookHeadRefilledTail {
+                slot,
+                head: head_label.unwrap_or_default(),
+                refill: refill.unwrap_or_default(),
+            });
             return Ok(head);
         }
         if self.qcount > 0 {
-            let head = self.buf[self.recvx]
+            let slot = self.recvx;
+            let head = self.buf[slot]
                 .take()
                 .expect("qcount > 0 means recvx holds a value");
-            self.recvx = (self.recvx + 1) % self.cap();
+            self.recvx = (slot + 1) % self.cap();
             self.qcount -= 1;
+            let label = self.label(&head);
+            self.record(|| Op::Taken {
+                slot,
+                value: label.unwrap_or_default(),
+            });
             return Ok(head);
         }
         Err(TryRecvError::Empty)
     }
 
-    /// Removes a sudog this thread parked, if it is still queued (the one that fired was already
-    /// popped by whoever completed it). Go's `dequeueSudoG`.
-    fn forget(&mut self, sudog: &Arc<Sudog<T>>) {
-        self.recvq.retain(|s| !Arc::ptr_eq(s, sudog));
-        self.sendq.retain(|s| !Arc::ptr_eq(s, sudog));
+    /// Queues a sender that could not complete (`gopark` follows, after the unlock).
+    fn park_sender(&mut self, sudog: Arc<Sudog<T>>) {
+        let value = self.label_of(&sudog);
+        self.sendq.push_back(sudog);
+        self.record(|| Op::SenderParked {
+            value: value.unwrap_or_default(),
+        });
+    }
+
+    /// Queues a receiver that could not complete.
+    fn park_receiver(&mut self, sudog: Arc<Sudog<T>>) {
+        self.recvq.push_back(sudog);
+        self.record(|| Op::ReceiverParked);
+    }
+
+    /// Removes every entry the select parked with `parker` still has here (the one that fired was
+    /// already popped by whoever completed it), and its lent sudogs. Go's `dequeueSudoG` in pass 3
+    /// of `selectgo`.
+    fn withdraw(&mut self, parker: &Arc<Parker>) {
+        self.lent.retain(|l| !l.sudog.of(parker));
+        let mut i = 0;
+        while i < self.recvq.len() {
+            if self.recvq[i].of(parker) {
+                self.recvq.remove(i);
+                self.record(|| Op::Withdrawn {
+                    queue: Queue::Recvq,
+                    value: None,
+                });
+            } else {
+                i += 1;
+            }
+        }
+        let mut i = 0;
+        while i < self.sendq.len() {
+            if self.sendq[i].of(parker) {
+                let value = self.sendq.remove(i).and_then(|s| self.label_of(&s));
+                self.record(|| Op::Withdrawn {
+                    queue: Queue::Sendq,
+                    value,
+                });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// The lent sudog of case `case` of the select parked with `parker`.
+    fn lent_case(&self, parker: &Arc<Parker>, case: usize) -> Option<Lent<T>> {
+        self.lent
+            .iter()
+            .find(|l| l.sudog.case == case && l.sudog.of(parker))
+            .cloned()
+    }
+
+    /// Pass 1 of `selectgo` for a lent case: tries its operation now, through its sudog (a
+    /// received value goes into the sudog's slot; a sent value comes out of it and goes back if it
+    /// cannot be sent). `Some(ok)` when the case is ready (`ok == false`: the channel is closed),
+    /// `None` when it would have to wait.
+    fn poll_lent(&mut self, parker: &Arc<Parker>, case: usize) -> Option<bool> {
+        let Lent { sudog, dir } = self.lent_case(parker, case)?;
+        match dir {
+            Dir::Recv => match self.try_recv() {
+                Ok(v) => {
+                    *sudog.slot.lock() = Some(v);
+                    Some(true)
+                }
+                Err(TryRecvError::Closed) => Some(false),
+                Err(TryRecvError::Empty) => None,
+            },
+            Dir::Send => {
+                let value = sudog.slot.lock().take()?;
+                match self.try_send(value) {
+                    Ok(()) => Some(true),
+                    Err(TrySendError::Closed(v)) => {
+                        *sudog.slot.lock() = Some(v);
+                        Some(false)
+                    }
+                    Err(TrySendError::Full(v)) => {
+                        *sudog.slot.lock() = Some(v);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pass 2 for the lent cases of `parker`'s select: queue their sudogs.
+    fn park_lent(&mut self, parker: &Arc<Parker>) {
+        let mine: Vec<Lent<T>> = self
+            .lent
+            .iter()
+            .filter(|l| l.sudog.of(parker))
+            .cloned()
+            .collect();
+        for Lent { sudog, dir } in mine {
+            match dir {
+                Dir::Recv => self.park_receiver(sudog),
+                Dir::Send => self.park_sender(sudog),
+            }
+        }
     }
 }
 
@@ -445,39 +667,56 @@ impl<T> Clone for Chan<T> {
 
 impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner {
+        match self.locked() {
             None => f.write_str("Chan(nil)"),
-            Some(inner) => {
-                let guard = inner.lock.lock();
-                let st = guard.borrow();
-                f.debug_struct("Chan")
-                    .field("cap", &st.cap())
-                    .field("qcount", &st.qcount)
-                    .field("sendx", &st.sendx)
-                    .field("recvx", &st.recvx)
-                    .field("closed", &st.closed)
-                    .field("recvq", &st.recvq.len())
-                    .field("sendq", &st.sendq.len())
-                    .finish()
-            }
+            Some(st) => f
+                .debug_struct("Chan")
+                .field("cap", &st.cap())
+                .field("qcount", &st.qcount)
+                .field("sendx", &st.sendx)
+                .field("recvx", &st.recvx)
+                .field("closed", &st.closed)
+                .field("recvq", &st.recvq.len())
+                .field("sendq", &st.sendq.len())
+                .field("traced", &st.trace.is_some())
+                .finish(),
         }
     }
 }
 
 /// Blocks the calling thread forever, as an operation on a nil channel does in Go (where the
 /// runtime would report "all goroutines are asleep" if nothing else can run; here nothing does).
+/// Under loom the model reports the deadlock instead.
 fn block_forever() -> ! {
     loop {
+        #[cfg(not(gochan_loom))]
         std::thread::park();
+        #[cfg(gochan_loom)]
+        loom::thread::park();
     }
 }
 
 impl<T> Chan<T> {
     /// `make(chan T, cap)`: capacity 0 is unbuffered (a rendezvous).
     pub fn new(cap: usize) -> Chan<T> {
+        Chan::from_state(State::new(cap))
+    }
+
+    /// Like [`Chan::new`], but the channel records every change of its state in a trace (see
+    /// [`trace`]), read with [`Chan::trace`]. Values are shown by their `Debug` text.
+    pub fn traced(cap: usize) -> Chan<T>
+    where
+        T: fmt::Debug,
+    {
+        let mut st = State::new(cap);
+        st.trace = Some(Recorder::new(trace::debug_label::<T>));
+        Chan::from_state(st)
+    }
+
+    fn from_state(st: State<T>) -> Chan<T> {
         Chan {
             inner: Some(Arc::new(Inner {
-                lock: ReentrantMutex::new(RefCell::new(State::new(cap))),
+                lock: Mutex::new(st),
             })),
         }
     }
@@ -493,18 +732,18 @@ impl<T> Chan<T> {
         self.inner.is_none()
     }
 
-    fn locked(&self) -> Option<ReentrantMutexGuard<'_, RefCell<State<T>>>> {
+    fn locked(&self) -> Option<MutexGuard<'_, State<T>>> {
         self.inner.as_ref().map(|inner| inner.lock.lock())
     }
 
     /// `cap(ch)`: the buffer size (0 for unbuffered and nil channels).
     pub fn cap(&self) -> usize {
-        self.locked().map_or(0, |g| g.borrow().cap())
+        self.locked().map_or(0, |st| st.cap())
     }
 
     /// `len(ch)`: how many values are buffered right now (0 for nil).
     pub fn len(&self) -> usize {
-        self.locked().map_or(0, |g| g.borrow().qcount)
+        self.locked().map_or(0, |st| st.qcount)
     }
 
     /// Whether nothing is buffered right now.
@@ -514,7 +753,18 @@ impl<T> Chan<T> {
 
     /// Whether `close` has been called (never true for nil).
     pub fn is_closed(&self) -> bool {
-        self.locked().is_some_and(|g| g.borrow().closed)
+        self.locked().is_some_and(|st| st.closed)
+    }
+
+    /// The `hchan` bookkeeping right now (`None` for nil): what a trace event records.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        self.locked().map(|st| st.snapshot())
+    }
+
+    /// The events recorded so far, oldest first; `None` unless made with [`Chan::traced`].
+    pub fn trace(&self) -> Option<Vec<Event>> {
+        self.locked()
+            .and_then(|st| st.trace.as_ref().map(|r| r.events.clone()))
     }
 
     /// `ch <- v`. Completes at once when a receiver is parked (direct hand-off) or the buffer has
@@ -524,23 +774,18 @@ impl<T> Chan<T> {
     /// # Errors
     /// [`SendError`] with the value when the channel is closed, before or while waiting (Go panics).
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let Some(guard) = self.locked() else {
+        let Some(mut st) = self.locked() else {
             block_forever()
         };
-        let parker = Parker::new();
-        let sudog = {
-            let mut st = guard.borrow_mut();
-            match st.try_send(value) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Closed(v)) => return Err(SendError(v)),
-                Err(TrySendError::Full(v)) => {
-                    let sudog = Sudog::new(&parker, 0, Some(v));
-                    st.sendq.push_back(Arc::clone(&sudog));
-                    sudog
-                }
-            }
+        let value = match st.try_send(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
+            Err(TrySendError::Full(v)) => v,
         };
-        drop(guard);
+        let parker = Parker::new();
+        let sudog = Sudog::new(&parker, 0, Some(value));
+        st.park_sender(Arc::clone(&sudog));
+        drop(st);
         let wake = parker.wait(None);
         if wake.ok {
             Ok(())
@@ -559,23 +804,18 @@ impl<T> Chan<T> {
     /// # Errors
     /// [`RecvError::Closed`] when the channel is closed and nothing is left in the buffer.
     pub fn recv(&self) -> Result<T, RecvError> {
-        let Some(guard) = self.locked() else {
+        let Some(mut st) = self.locked() else {
             block_forever()
         };
+        match st.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(TryRecvError::Closed) => return Err(RecvError::Closed),
+            Err(TryRecvError::Empty) => {}
+        }
         let parker = Parker::new();
-        let sudog = {
-            let mut st = guard.borrow_mut();
-            match st.try_recv() {
-                Ok(v) => return Ok(v),
-                Err(TryRecvError::Closed) => return Err(RecvError::Closed),
-                Err(TryRecvError::Empty) => {
-                    let sudog = Sudog::new(&parker, 0, None);
-                    st.recvq.push_back(Arc::clone(&sudog));
-                    sudog
-                }
-            }
-        };
-        drop(guard);
+        let sudog = Sudog::new(&parker, 0, None);
+        st.park_receiver(Arc::clone(&sudog));
+        drop(st);
         let wake = parker.wait(None);
         if wake.ok {
             let v = sudog.slot.lock().take();
@@ -594,7 +834,7 @@ impl<T> Chan<T> {
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match self.locked() {
             None => Err(TrySendError::Full(value)),
-            Some(g) => g.borrow_mut().try_send(value),
+            Some(mut st) => st.try_send(value),
         }
     }
 
@@ -607,7 +847,7 @@ impl<T> Chan<T> {
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.locked() {
             None => Err(TryRecvError::Empty),
-            Some(g) => g.borrow_mut().try_recv(),
+            Some(mut st) => st.try_recv(),
         }
     }
 
@@ -618,21 +858,26 @@ impl<T> Chan<T> {
     /// # Errors
     /// [`CloseError::AlreadyClosed`] or [`CloseError::Nil`] (Go panics in both cases).
     pub fn close(&self) -> Result<(), CloseError> {
-        let Some(guard) = self.locked() else {
+        let Some(mut st) = self.locked() else {
             return Err(CloseError::Nil);
         };
-        let mut st = guard.borrow_mut();
         if st.closed {
             return Err(CloseError::AlreadyClosed);
         }
         st.closed = true;
         // Stale sudogs (their select fired elsewhere) decline the wake-up; that is fine.
+        let mut woke_receivers = 0;
         for receiver in std::mem::take(&mut st.recvq) {
-            let _ = receiver.complete(false, |_| ());
+            woke_receivers += usize::from(receiver.complete(false, |_| ()).is_some());
         }
+        let mut woke_senders = 0;
         for sender in std::mem::take(&mut st.sendq) {
-            let _ = sender.complete(false, |_| ());
+            woke_senders += usize::from(sender.complete(false, |_| ()).is_some());
         }
+        st.record(|| Op::Closed {
+            woke_receivers,
+            woke_senders,
+        });
         Ok(())
     }
 
@@ -644,10 +889,8 @@ impl<T> Chan<T> {
     /// How many threads are parked on this channel: `(receivers, senders)`, counting stale select
     /// entries not yet removed. For tests and demos that must wait until someone has parked.
     pub fn waiting(&self) -> (usize, usize) {
-        self.locked().map_or((0, 0), |g| {
-            let st = g.borrow();
-            (st.recvq.len(), st.sendq.len())
-        })
+        self.locked()
+            .map_or((0, 0), |st| (st.recvq.len(), st.sendq.len()))
     }
 }
 
@@ -696,6 +939,86 @@ mod tests {
         assert_eq!((st.qcount, st.recvx, st.sendx), (2, 1, 1));
         assert_eq!(*parker.woken.lock(), Some(Wake { case: 0, ok: true }));
         assert_eq!((st.try_recv(), st.try_recv()), (Ok(2), Ok(3)));
+    }
+
+    fn lent_is_empty<T>(ch: &Chan<T>) -> bool {
+        ch.locked().is_none_or(|st| st.lent.is_empty())
+    }
+
+    // A select naming one channel twice: the second case lends its sudog to the first, which polls
+    // it under the one lock; either way exactly one case gets the value, and nothing stays lent.
+    #[test]
+    fn a_select_naming_one_channel_twice_polls_the_lent_case_and_cleans_up() {
+        let ch: Chan<u32> = Chan::new(1);
+        let mut chosen = [0u32; 2];
+        for round in 0..200 {
+            ch.try_send(round).unwrap();
+            let (case, got) = Select::new()
+                .recv(&ch, |v| (0, v))
+                .recv(&ch, |v| (1, v))
+                .run();
+            assert_eq!(got, Ok(round));
+            chosen[case] += 1;
+            assert!(lent_is_empty(&ch));
+        }
+        assert!(
+            chosen.iter().all(|&n| n > 0),
+            "one case never chosen: {chosen:?}"
+        );
+        // The lent send case on a closed channel gets its value back.
+        ch.close().unwrap();
+        let back = Select::new()
+            .send(&ch, 7, |r| r.map_err(|e| e.0))
+            .send(&ch, 8, |r| r.map_err(|e| e.0))
+            .run();
+        assert!(matches!(back, Err(7 | 8)), "{back:?}");
+        assert!(lent_is_empty(&ch));
+    }
+
+    // Parked on one channel twice: woken once, the other waiter is withdrawn, nothing stays lent.
+    #[test]
+    fn a_parked_select_on_one_channel_twice_is_woken_once() {
+        let ch: Chan<u32> = Chan::traced(0);
+        std::thread::scope(|s| {
+            let sel = s.spawn(|| Select::new().recv(&ch, |v| v).recv(&ch, |v| v).run());
+            while ch.waiting().0 < 2 {
+                std::thread::yield_now();
+            }
+            ch.send(3).unwrap();
+            assert_eq!(sel.join().unwrap(), Ok(3));
+        });
+        assert_eq!(ch.waiting(), (0, 0));
+        assert!(lent_is_empty(&ch));
+        let ops: Vec<Op> = ch.trace().unwrap().into_iter().map(|e| e.op).collect();
+        assert_eq!(
+            ops,
+            [
+                Op::ReceiverParked,
+                Op::ReceiverParked,
+                Op::HandedToReceiver { value: "3".into() },
+                Op::Withdrawn {
+                    queue: Queue::Recvq,
+                    value: None
+                },
+            ]
+        );
+    }
+
+    // With tracing off nothing is recorded; with it on, the events replay.
+    #[test]
+    fn only_a_traced_channel_records() {
+        let plain: Chan<u8> = Chan::new(2);
+        plain.send(1).unwrap();
+        assert_eq!(plain.trace(), None);
+        let traced: Chan<u8> = Chan::traced(2);
+        traced.send(1).unwrap();
+        traced.send(2).unwrap();
+        assert_eq!(traced.recv(), Ok(1));
+        let events = traced.trace().unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events.last().map(|e| e.after), traced.snapshot());
+        let r = trace::replay(2, &events).unwrap();
+        assert_eq!(r.buffered, ["2"]);
     }
 
     #[test]
