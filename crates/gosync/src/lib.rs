@@ -1,7 +1,15 @@
 //! Go's `sync` and `sync/atomic` next to Rust's: counters, CAS, and Go's locks ported.
 //!
-//! - [`counters`]: go-02 (safe sharing without a Mutex) and go-29 (CAS). How much does each way of
-//!   updating one shared integer cost? Go's and Rust's numbers side by side (`lab bench counters`).
+//! - [`sharing`]: go-02 (「Golang中除了加Mutex锁以外还有哪些方式安全读写共享变量」). Atomics, a
+//!   channel-owned map, Once, confinement and RWMutex, each giving an exact answer, next to a
+//!   load-then-store counter that loses updates. [`sharing_demos`] asserts it, and
+//!   `go/cmd/go02-sharing` does the same in Go under the race detector (`lab run go-02`).
+//! - [`cas`]: go-29 (「Go中CAS是怎么回事」). The compare-and-swap retry loop with its retries
+//!   counted, strong vs weak CAS, ABA, and what a CAS loop can do that an atomic add cannot;
+//!   [`cas_demos`] asserts it next to `go/cmd/go29-cas` (`lab run go-29`).
+//! - [`counters`]: the numbers for go-02 and go-29. How much does each way of updating one shared
+//!   integer cost: atomic add, CAS loop, mutexes (Go's ported one included), RWMutex read-heavy, a
+//!   channel-owned counter? Go's and Rust's side by side (`lab bench counters`).
 //! - [`mutex`]: go-37 (「Go中的锁如何实现」). [`mutex::GoMutex`], Go's `sync.Mutex` algorithm: the
 //!   state word, fast path, bounded spinning, semaphore queue, normal and starvation modes.
 //!   [`starvation`] drives it through the state-word walkthrough and the hog-and-victim workload
@@ -14,6 +22,8 @@
 //! The ports are pure locks, like Go's: no data inside, because a Rust `Mutex<T>` needs `unsafe`,
 //! which this workspace denies. Tests protect counters updated with separate loads and stores.
 
+pub mod cas;
+pub mod cas_demos;
 pub mod counters;
 pub mod demos;
 pub mod kinds;
@@ -21,6 +31,8 @@ pub mod mutex;
 pub mod once;
 pub mod rwmutex;
 mod sema;
+pub mod sharing;
+pub mod sharing_demos;
 pub mod starvation;
 
 use catalog::{Demo, Topic};
@@ -31,6 +43,20 @@ static DEMOS: &[Demo] = &[
     demos::GO_STARVATION_BOUND,
     demos::KINDS,
     demos::GO_KINDS,
+    sharing_demos::ATOMICS,
+    sharing_demos::CHANNEL_OWNER,
+    sharing_demos::ONCE,
+    sharing_demos::CONFINEMENT,
+    sharing_demos::RW_READERS,
+    sharing_demos::GO_SAFE,
+    sharing_demos::GO_RACY,
+    cas_demos::LONE,
+    cas_demos::CONTENDED,
+    cas_demos::STALE,
+    cas_demos::ABA,
+    cas_demos::CAPPED,
+    cas_demos::GO_CONTENDED,
+    cas_demos::GO_INSTRUCTIONS,
 ];
 
 /// This crate's demos and benchmarks, for the lab's registry.
