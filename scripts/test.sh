@@ -74,4 +74,20 @@ cargo run --quiet -- run --all --quiet
 step "lab bench counters --quick"
 cargo run --quiet -- bench counters --quick --json target/bench-counters-quick.json
 
+step "lab bench channels --quick"
+cargo run --quiet -- bench channels --quick --json target/bench-channels-quick.json
+# Every implementation must have measured rows (not only "not expressible" ones).
+if command -v python3 >/dev/null; then
+    python3 - target/bench-channels-quick.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+measured = {r["implementation"].split(" (")[0] for s in report["suites"] for r in s["rows"] if r["stats"]}
+wanted = {"gochan::chan", "crossbeam-channel", "std::sync::mpsc", "flume", "tokio::sync::mpsc", "Go"}
+missing = wanted - measured
+if missing:
+    sys.exit(f"lab bench channels: no measured rows for {sorted(missing)}")
+print(f"measured rows for: {', '.join(sorted(measured))}")
+PY
+fi
+
 step "done in $(($(date +%s) - start))s"
