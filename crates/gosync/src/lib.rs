@@ -17,6 +17,9 @@
 //! - [`rwmutex`], [`once`], [`kinds`]: go-18 (「Go中的锁有哪些」). [`rwmutex::GoRwMutex`] with Go's
 //!   writer preference, [`once::GoOnce`], a spin lock, and each kind's defining property observed
 //!   next to Go's real `sync` types (`lab run go-18`).
+//! - [`rw_tradeoff`]: go-18 again: when a reader-writer lock pays off (long, overlapping reads)
+//!   and when it costs more than a mutex (mostly writes); [`rw_tradeoff_demos`] asserts both, and
+//!   `go/cmd/go18-rwtradeoff` measures Go's `sync.RWMutex` and `sync.Mutex` the same way.
 //! - [`demos`]: the demos of go-18 and go-37; `go/cmd/go37-mutex` is their Go side.
 //!
 //! The ports are pure locks, like Go's: no data inside, because a Rust `Mutex<T>` needs `unsafe`,
@@ -29,6 +32,8 @@ pub mod demos;
 pub mod kinds;
 pub mod mutex;
 pub mod once;
+pub mod rw_tradeoff;
+pub mod rw_tradeoff_demos;
 pub mod rwmutex;
 mod sema;
 pub mod sharing;
@@ -43,6 +48,9 @@ static DEMOS: &[Demo] = &[
     demos::GO_STARVATION_BOUND,
     demos::KINDS,
     demos::GO_KINDS,
+    rw_tradeoff_demos::READ_HEAVY_WINS,
+    rw_tradeoff_demos::WRITE_HEAVY_LOSES,
+    rw_tradeoff_demos::GO_TRADEOFF,
     sharing_demos::ATOMICS,
     sharing_demos::CHANNEL_OWNER,
     sharing_demos::ONCE,
