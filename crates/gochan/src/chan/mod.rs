@@ -82,12 +82,16 @@
 //! - **Values move, they are not copied.** Go copies `elemsize` bytes with `typedmemmove` into the
 //!   buffer slot or into the other goroutine's stack; here a value moves into an `Option<T>` slot.
 //! - **The lock.** Go's `hchan.lock` is a runtime mutex (a futex-backed lock that spins a little
-//!   first); here it is a plain `parking_lot::Mutex` around the state. Like `selectgo`, a
-//!   [`Select`] locks each distinct channel once, in address order; a case that names a channel
-//!   already named by an earlier case leaves its sudog with the channel for the lock holder to poll
-//!   and park (`State::lent`), because safe Rust cannot reach across type-erased cases the way Go's
-//!   raw pointers do. There is no lock-free fast path (Go checks "closed or not ready" without the
-//!   lock in non-blocking operations), so every operation takes the lock once.
+//!   first); here it is a plain `parking_lot::Mutex` around the state. A [`Select`] over buffered
+//!   channels first tries its cases one channel lock at a time, in poll order (a fast path
+//!   `selectgo` lacks, see `select.rs`); when none is ready, or a channel is unbuffered, it does
+//!   what `selectgo` does and locks each distinct channel once, in address order. A case that names
+//!   a channel already named by an earlier case leaves its sudog with the channel for the lock
+//!   holder to poll and park (`State::lent`), because safe Rust cannot reach across type-erased
+//!   cases the way Go's raw pointers do. There is no lock-free fast path (Go checks "closed or not
+//!   ready" without the lock in non-blocking operations), so every send, receive and `try_*` takes
+//!   the lock once, and a `select` over buffered channels that finds nothing ready takes each of
+//!   its locks twice before it parks or runs `default`.
 //! - **Timeouts.** Go's `time.After` is itself a channel fed by a timer; here [`Select::after`]
 //!   is a deadline on the parked thread's condition variable.
 
@@ -112,6 +116,12 @@ pub struct Chan<T> {
     /// `None` is the nil channel: every send and receive on it blocks forever, and its `select`
     /// cases are never ready.
     inner: Option<Arc<Inner<T>>>,
+    /// Whether the channel has a buffer (capacity > 0). Fixed at `make`, so a copy lives in every
+    /// handle, read without the lock: a [`Select`] whose channels all have a buffer tries the
+    /// fast pass of `select.rs` first. Kept here rather than in [`Inner`] because growing the
+    /// shared allocation by a word moved the channels' hot fields relative to each other and
+    /// slowed the contended select shapes of the channels benchmark.
+    buffered: bool,
 }
 
 /// The shared part, Go's `hchan`.
@@ -661,6 +671,7 @@ impl<T> Clone for Chan<T> {
     fn clone(&self) -> Self {
         Chan {
             inner: self.inner.clone(),
+            buffered: self.buffered,
         }
     }
 }
@@ -715,6 +726,7 @@ impl<T> Chan<T> {
 
     fn from_state(st: State<T>) -> Chan<T> {
         Chan {
+            buffered: st.cap() > 0,
             inner: Some(Arc::new(Inner {
                 lock: Mutex::new(st),
             })),
@@ -724,7 +736,10 @@ impl<T> Chan<T> {
     /// The nil channel, `var ch chan T`: send and receive block forever, `close` is an error, and in
     /// a [`Select`] its cases are never ready (the usual way to switch a case off).
     pub fn nil() -> Chan<T> {
-        Chan { inner: None }
+        Chan {
+            inner: None,
+            buffered: false,
+        }
     }
 
     /// Whether this is the nil channel.

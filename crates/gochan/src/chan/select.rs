@@ -1,21 +1,34 @@
 //! `select`, built as Go's `runtime/select.go` `selectgo` builds it.
 //!
-//! 1. **Poll order**: a random permutation of the cases (Fisher–Yates with a small per-call PRNG,
+//! 1. **Poll order**: a random permutation of the cases (Fisher–Yates with a small per-thread PRNG,
 //!    Go uses `cheaprandn`), leaving out nil channels, which are never ready. Taking the first
 //!    ready case in a uniformly random order is a uniformly random choice among the ready cases.
-//! 2. **Lock order**: the same cases sorted by channel address, so two selects that share channels
+//! 2. **Fast pass** (no Go counterpart), when every channel of the select has a buffer: try the
+//!    cases one by one in poll order, each under its own channel's lock alone, and take the first
+//!    that can complete. Holding one lock at a time cannot deadlock, so no lock order is needed,
+//!    and when a case is ready (the common case of a busy buffered select) the select costs one
+//!    lock instead of one per channel, and no sort. The choice is still the first ready case in a
+//!    uniformly random order; what changes is that it is made at the moment that case's channel is
+//!    locked rather than at one moment with every channel locked, which is also a moment at which
+//!    `selectgo` could have made it. Only when no case is ready does the select go on to the passes
+//!    below, which decide "nothing ready" (and so `default` or parking) with every channel locked,
+//!    as `selectgo` does; a channel is then locked twice in that `select`, once here and once
+//!    there. A select naming an unbuffered channel skips this pass: such a case is ready only when
+//!    a counterpart is already parked, so the pass mostly fails, and on the channels benchmark's
+//!    `select_both bounded(0)` the wasted round of locks slowed it by about a third.
+//! 3. **Lock order**: the same cases sorted by channel address, so two selects that share channels
 //!    always lock them in the same order and cannot deadlock each other. A channel named by several
 //!    cases is locked once, by the first of them in lock order (its *owner*), as `selectgo` skips a
 //!    lock it already holds; so the channel's mutex need not be reentrant.
-//! 3. **Pass 0** (no Go counterpart): each case whose channel an earlier case owns leaves a
+//! 4. **Pass 0** (no Go counterpart): each case whose channel an earlier case owns leaves a
 //!    [`Sudog`] with the channel (`State::lent`), so that the owner can reach it under the lock.
 //!    Go reaches any case through raw pointers; here the cases are trait objects of different
 //!    element types, and only the channel itself is typed on both sides.
-//! 4. **Pass 1**: with every channel locked, poll in poll order; the first case that can complete
+//! 5. **Pass 1**: with every channel locked, poll in poll order; the first case that can complete
 //!    does so (an owner polls its lent cases for them). None ready: run `default` if there is one.
-//! 5. **Pass 2**: otherwise park one [`Sudog`] per case on its channel's queue, all sharing one
+//! 6. **Pass 2**: otherwise park one [`Sudog`] per case on its channel's queue, all sharing one
 //!    [`Parker`], unlock, and sleep (until the deadline of [`Select::after`], if any).
-//! 6. **Pass 3**: the first channel to complete one of the sudogs claims the parker; the others
+//! 7. **Pass 3**: the first channel to complete one of the sudogs claims the parker; the others
 //!    become stale. Lock everything again and withdraw the stale sudogs, then report the case.
 
 use std::fmt;
@@ -31,11 +44,12 @@ use super::{
 /// timeout, each with the code to run when it is chosen. All arms return the same `R`.
 ///
 /// [`Select::run`] follows Go's `selectgo`: it shuffles the cases into a random *poll order*
-/// (leaving out nil channels), sorts them by channel address into a *lock order*, locks every
-/// channel in that order and takes the first case in poll order that can complete now (so the choice
-/// among ready cases is uniform). If none can, it runs `default`, or else parks one waiter on every
-/// channel, all sharing one wake-up, and when woken locks everything again to withdraw the waiters
-/// that lost.
+/// (leaving out nil channels) and takes the first case in that order that can complete now (so the
+/// choice among ready cases is uniform); when every channel has a buffer it first tries them one
+/// channel lock at a time, and if none is ready it sorts them by channel address into a *lock
+/// order*, locks every channel in that order and polls them all. If none can complete, it runs `default`, or else parks one waiter
+/// on every channel, all sharing one wake-up, and when woken locks everything again to withdraw
+/// the waiters that lost.
 ///
 /// ```
 /// use gochan::chan::{Chan, Select};
@@ -140,32 +154,60 @@ impl<'a, R> Select<'a, R> {
             .timeout
             .as_ref()
             .and_then(|(d, _)| Instant::now().checked_add(*d));
-        let poll_order = poll_order(&self.cases, &mut XorShift::seeded());
-        let lock_order = lock_order(&self.cases, &poll_order);
-        let owner = owners(&self.cases, &lock_order);
-        let owners: Vec<usize> = lock_order
+        // Each case's channel address, read once (0: nil channel, never ready, never locked).
+        let mut all_buffered = true;
+        let addrs: Indices = self
+            .cases
             .iter()
-            .copied()
-            .filter(|&i| owner[i] == i)
+            .map(|c| {
+                let (addr, buffered) = c.chan_key();
+                all_buffered &= buffered || addr == 0;
+                addr
+            })
             .collect();
+        let poll_order = poll_order(&addrs);
 
-        // Pass 0: cases on a channel another case owns lend their sudog to it.
+        // Fast pass, when every channel has a buffer: the first case in poll order that is ready
+        // under its own lock alone.
+        if all_buffered {
+            for &i in &poll_order {
+                if self.cases[i].poll_alone() {
+                    return self.cases.swap_remove(i).finish(None);
+                }
+            }
+            if poll_order.len() <= 1
+                && let Some(default) = self.default.take()
+            {
+                // One channel (or none): the fast pass looked at everything under one lock.
+                return default();
+            }
+        }
+
+        let (lock_order, shared) = lock_order(&addrs, &poll_order);
+        // Which case locks each channel, and the cases that do, in lock order: only worked out
+        // when some channel is named twice (otherwise every case owns its channel).
+        let mut owner = None;
+        let mut owners = lock_order;
         let mut parker = None;
-        if owners.len() < lock_order.len() {
+        if shared {
+            let o = owners_of(&addrs, &owners);
+            owners = owners.iter().copied().filter(|&i| o[i] == i).collect();
+            // Pass 0: cases on a channel another case owns lend their sudog to it.
             let p = Parker::new();
-            for &i in &lock_order {
-                if owner[i] != i {
+            for &i in &poll_order {
+                if o[i] != i {
                     self.cases[i].lend(&p, i);
                 }
             }
+            owner = Some(o);
             parker = Some(p);
         }
 
         // Pass 1: lock each channel once, take the first ready case in random order.
         lock_all(&mut self.cases, &owners);
         for &i in &poll_order {
-            let ready = match &parker {
-                Some(p) if owner[i] != i => self.cases[owner[i]].poll_lent(p, i).map(Some),
+            let ready = match (&parker, &owner) {
+                (Some(p), Some(o)) if o[i] != i => self.cases[o[i]].poll_lent(p, i).map(Some),
                 _ => self.cases[i].poll().then_some(None),
             };
             if let Some(woke) = ready {
@@ -209,32 +251,57 @@ impl<'a, R> Select<'a, R> {
     }
 }
 
-/// The indices of the non-nil cases in a uniformly random order (Fisher–Yates).
-fn poll_order<R>(cases: &[Box<dyn Case<R> + '_>], rng: &mut XorShift) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..cases.len())
-        .filter(|&i| cases[i].chan_addr().is_some())
-        .collect();
-    for i in (1..order.len()).rev() {
-        let j = rng.below(i + 1);
-        order.swap(i, j);
+/// The indices of the non-nil cases (`addrs[i] != 0`) in a uniformly random order: Fisher–Yates
+/// with the calling thread's generator.
+fn poll_order(addrs: &[usize]) -> Indices {
+    let mut order: Indices = (0..addrs.len()).filter(|&i| addrs[i] != 0).collect();
+    if order.len() > 1 {
+        XorShift::with(|rng| {
+            for i in (1..order.len()).rev() {
+                let j = rng.below(i + 1);
+                order.swap(i, j);
+            }
+        });
     }
     order
 }
 
-/// The same cases sorted by channel address: the global order every `select` locks in.
-fn lock_order<R>(cases: &[Box<dyn Case<R> + '_>], poll_order: &[usize]) -> Vec<usize> {
-    let mut order = poll_order.to_vec();
-    order.sort_by_key(|&i| cases[i].chan_addr());
-    order
+/// The same cases sorted by channel address: the global order every `select` locks in, cases on
+/// one channel in poll order (so the first of them in poll order locks it). The flag says whether
+/// any channel is named by more than one case.
+///
+/// The sort runs over the cases in the order they were given, not in poll order: a `select` run
+/// again and again over the same channels then sorts the same sequence each time, which the branch
+/// predictor learns; sorting the shuffled order would cost a mispredicted branch or two per
+/// comparison. Only when a channel is named twice, which needs the poll order among its cases, is
+/// the poll order sorted instead.
+fn lock_order(addrs: &[usize], poll_order: &[usize]) -> (Indices, bool) {
+    let mut order: Indices = (0..addrs.len()).filter(|&i| addrs[i] != 0).collect();
+    for k in 1..order.len() {
+        let mut j = k;
+        while j > 0 && addrs[order[j - 1]] > addrs[order[j]] {
+            order.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let shared = order
+        .windows(2)
+        .any(|pair| addrs[pair[0]] == addrs[pair[1]]);
+    if shared {
+        order = Indices::from(poll_order);
+        // Stable: equal addresses keep their poll order.
+        order.sort_by_key(|&i| addrs[i]);
+    }
+    (order, shared)
 }
 
 /// For each case, the case that locks its channel during the select: the first case in lock order
 /// on the same channel (a case owns itself unless an earlier one names the same channel). Nil
 /// cases, outside the lock order, own themselves and are never used.
-fn owners<R>(cases: &[Box<dyn Case<R> + '_>], lock_order: &[usize]) -> Vec<usize> {
-    let mut owner: Vec<usize> = (0..cases.len()).collect();
+fn owners_of(addrs: &[usize], lock_order: &[usize]) -> Indices {
+    let mut owner: Indices = (0..addrs.len()).collect();
     for pair in lock_order.windows(2) {
-        if cases[pair[0]].chan_addr() == cases[pair[1]].chan_addr() {
+        if addrs[pair[0]] == addrs[pair[1]] {
             owner[pair[1]] = owner[pair[0]];
         }
     }
@@ -259,8 +326,77 @@ fn unlock_all<R>(
     }
 }
 
-/// A small xorshift64* generator, seeded per `select` from std's per-process random keys and a
-/// counter, so that two selects never share a sequence. Go uses the per-M `cheaprand`.
+/// How many case indices [`Indices`] keeps without allocating; selects are rarely wider.
+const INLINE: usize = 8;
+
+/// A list of case indices that lives on the stack for up to [`INLINE`] cases, so that the orders
+/// `run` builds cost no allocation in the common case (Go keeps them in a stack array too).
+enum Indices {
+    Inline { len: usize, items: [usize; INLINE] },
+    Heap(Vec<usize>),
+}
+
+impl std::ops::Deref for Indices {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            Indices::Inline { len, items } => &items[..*len],
+            Indices::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Indices {
+    fn deref_mut(&mut self) -> &mut [usize] {
+        match self {
+            Indices::Inline { len, items } => &mut items[..*len],
+            Indices::Heap(v) => v,
+        }
+    }
+}
+
+impl FromIterator<usize> for Indices {
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        let mut items = [0; INLINE];
+        let mut iter = iter.into_iter();
+        let mut len = 0;
+        while len < INLINE {
+            match iter.next() {
+                Some(x) => items[len] = x,
+                None => return Indices::Inline { len, items },
+            }
+            len += 1;
+        }
+        match iter.next() {
+            None => Indices::Inline { len, items },
+            Some(x) => {
+                let mut v = items.to_vec();
+                v.push(x);
+                v.extend(iter);
+                Indices::Heap(v)
+            }
+        }
+    }
+}
+
+impl From<&[usize]> for Indices {
+    fn from(s: &[usize]) -> Self {
+        s.iter().copied().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Indices {
+    type Item = &'a usize;
+    type IntoIter = std::slice::Iter<'a, usize>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// A small xorshift64* generator. Each thread keeps one, seeded on first use from std's
+/// per-process random keys and a counter, so that no two threads share a sequence; like Go's
+/// per-M `cheaprand`, a `select` then pays a thread-local read and a few shifts, not a seeding.
+#[derive(Clone, Copy)]
 struct XorShift(u64);
 
 impl XorShift {
@@ -282,6 +418,27 @@ impl XorShift {
         XorShift(0x9E37_79B9_7F4A_7C15)
     }
 
+    /// Runs `f` with the calling thread's generator.
+    #[cfg(not(gochan_loom))]
+    fn with<T>(f: impl FnOnce(&mut XorShift) -> T) -> T {
+        use std::cell::Cell;
+        thread_local! {
+            static RNG: Cell<Option<XorShift>> = const { Cell::new(None) };
+        }
+        RNG.with(|cell| {
+            let mut rng = cell.get().unwrap_or_else(XorShift::seeded);
+            let out = f(&mut rng);
+            cell.set(Some(rng));
+            out
+        })
+    }
+
+    /// Under loom: a fresh fixed-seed generator per `select` (see [`XorShift::seeded`]).
+    #[cfg(gochan_loom)]
+    fn with<T>(f: impl FnOnce(&mut XorShift) -> T) -> T {
+        f(&mut XorShift::seeded())
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -297,8 +454,9 @@ impl XorShift {
 
 /// One case of a select, type-erased so that a select can mix channels of different element types.
 trait Case<R> {
-    /// The channel's address (the lock order key), `None` for a nil channel.
-    fn chan_addr(&self) -> Option<usize>;
+    /// The channel's address (the lock order key; 0 for a nil channel) and whether it has a
+    /// buffer.
+    fn chan_key(&self) -> (usize, bool);
     /// Locks the channel; called only on the case that owns it in this select.
     fn lock(&mut self);
     /// Drops the sudogs lent by `lent_by`'s select (if given), then unlocks.
@@ -308,6 +466,14 @@ trait Case<R> {
     fn lend(&mut self, parker: &Arc<Parker>, index: usize);
     /// Under the lock: completes the operation if it can without waiting.
     fn poll(&mut self) -> bool;
+    /// Fast pass, nothing locked: locks the channel, polls and unlocks (one virtual call for the
+    /// three). Only for a case whose channel no other case of the select has locked.
+    fn poll_alone(&mut self) -> bool {
+        self.lock();
+        let ready = self.poll();
+        self.unlock(None);
+        ready
+    }
     /// Under the lock, as the owner: polls lent case `index` (see `State::poll_lent`).
     fn poll_lent(&mut self, parker: &Arc<Parker>, index: usize) -> Option<bool>;
     /// Under the lock: queues a sudog for this case, and those lent to it, on the channel.
@@ -322,6 +488,7 @@ trait Case<R> {
 /// A case's channel and, while the case owns it during a pass, the lock guard.
 struct Held<'a, T> {
     inner: Option<&'a Inner<T>>,
+    buffered: bool,
     guard: Option<MutexGuard<'a, State<T>>>,
 }
 
@@ -329,12 +496,15 @@ impl<'a, T> Held<'a, T> {
     fn new(ch: &'a Chan<T>) -> Self {
         Held {
             inner: ch.inner.as_deref(),
+            buffered: ch.buffered,
             guard: None,
         }
     }
 
-    fn addr(&self) -> Option<usize> {
-        self.inner.map(|i| std::ptr::from_ref(i) as usize)
+    fn key(&self) -> (usize, bool) {
+        self.inner.map_or((0, false), |i| {
+            (std::ptr::from_ref(i) as usize, self.buffered)
+        })
     }
 
     fn lock(&mut self) {
@@ -385,8 +555,8 @@ struct SendCase<'a, T, F> {
 }
 
 impl<'a, T, R, F: FnOnce(Result<T, RecvError>) -> R> Case<R> for RecvCase<'a, T, F> {
-    fn chan_addr(&self) -> Option<usize> {
-        self.chan.addr()
+    fn chan_key(&self) -> (usize, bool) {
+        self.chan.key()
     }
 
     fn lock(&mut self) {
@@ -446,8 +616,8 @@ impl<'a, T, R, F: FnOnce(Result<T, RecvError>) -> R> Case<R> for RecvCase<'a, T,
 }
 
 impl<'a, T, R, F: FnOnce(Result<(), SendError<T>>) -> R> Case<R> for SendCase<'a, T, F> {
-    fn chan_addr(&self) -> Option<usize> {
-        self.chan.addr()
+    fn chan_key(&self) -> (usize, bool) {
+        self.chan.key()
     }
 
     fn lock(&mut self) {
@@ -513,7 +683,55 @@ impl<'a, T, R, F: FnOnce(Result<(), SendError<T>>) -> R> Case<R> for SendCase<'a
 
 #[cfg(test)]
 mod tests {
-    use super::XorShift;
+    use super::{INLINE, Indices, XorShift, lock_order};
+    use crate::chan::{Chan, Select};
+
+    #[test]
+    fn indices_stay_inline_up_to_the_limit_then_spill() {
+        let small: Indices = (0..INLINE).collect();
+        assert!(matches!(small, Indices::Inline { .. }));
+        assert_eq!(&*small, (0..INLINE).collect::<Vec<_>>());
+        let big: Indices = (0..INLINE + 3).collect();
+        assert!(matches!(big, Indices::Heap(_)));
+        assert_eq!(&*big, (0..INLINE + 3).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lock_order_sorts_by_address_keeps_poll_order_among_equals_and_skips_nil() {
+        // Distinct channels: sorted by address, the nil case (address 0) left out.
+        let (order, shared) = lock_order(&[30, 10, 0, 20], &[3, 0, 1]);
+        assert!(!shared);
+        assert_eq!(&*order, [1, 3, 0]);
+        // Cases 0 and 2 share a channel: among them, poll order decides who comes first.
+        let (order, shared) = lock_order(&[30, 10, 30, 20], &[2, 3, 0, 1]);
+        assert!(shared);
+        assert_eq!(&*order, [1, 3, 2, 0]);
+        let (order, _) = lock_order(&[30, 10, 30, 20], &[0, 3, 2, 1]);
+        assert_eq!(&*order, [1, 3, 0, 2]);
+    }
+
+    // More cases than the inline buffers hold: the orders spill to the heap and still work.
+    #[test]
+    fn a_select_wider_than_the_inline_buffers() {
+        let chans: Vec<Chan<usize>> = (0..INLINE + 4).map(|_| Chan::new(1)).collect();
+        for k in [0, INLINE - 1, INLINE, INLINE + 3] {
+            chans[k].try_send(k).unwrap();
+            let got = chans
+                .iter()
+                .enumerate()
+                .fold(Select::new(), |sel, (i, c)| {
+                    sel.recv(c, move |v| (i, v.unwrap()))
+                })
+                .run();
+            assert_eq!(got, (k, k));
+            let none = chans
+                .iter()
+                .fold(Select::new(), |sel, c| sel.recv(c, |_| false))
+                .default_case(|| true)
+                .run();
+            assert!(none, "nothing is ready any more");
+        }
+    }
 
     #[test]
     fn below_stays_in_range() {
