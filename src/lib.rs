@@ -12,5 +12,9 @@ pub fn registry() -> Registry {
         gorace::topic(),
         redistypes::topic(),
         acid::topic(),
+        csp::topic(),
+        goroutines::topic(),
+        poolbench::topic(),
+        gpm::topic(),
     ])
 }
