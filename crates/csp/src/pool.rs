@@ -94,6 +94,14 @@ pub struct Pool<T> {
     workers: Vec<JoinHandle<()>>,
     live: Arc<AtomicUsize>,
     next_id: AtomicU64,
+    panicked: Arc<AtomicU64>,
+}
+
+/// Where a worker puts an outcome: on the results channel, or (a detached pool) nowhere, counting
+/// panics only.
+enum Sink<T> {
+    Results(Sender<Outcome<T>>),
+    Discard,
 }
 
 impl<T> std::fmt::Debug for Pool<T> {
@@ -102,6 +110,7 @@ impl<T> std::fmt::Debug for Pool<T> {
             .field("workers", &self.workers.len())
             .field("live", &self.live.load(Ordering::Relaxed))
             .field("open", &self.jobs.is_some())
+            .field("panicked", &self.panicked.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -133,24 +142,59 @@ impl<T: Send + 'static> Pool<T> {
 
     /// Like [`Pool::new`], with the workers registered in `tasks`.
     pub fn with_tasks(tasks: &Tasks, workers: usize, queue_cap: usize) -> Self {
-        let (jobs, queue) = bounded::<(u64, Job<T>)>(queue_cap);
         let (results_tx, results) = unbounded();
+        Pool::start(
+            tasks,
+            workers,
+            queue_cap,
+            Sink::Results(results_tx),
+            results,
+        )
+    }
+
+    /// A pool for jobs whose results nobody reads (Go's `go func() { ... }()` fed from a
+    /// channel): outcomes are dropped instead of sent, so [`Pool::results`] never yields
+    /// anything; a panicking job is still caught and counted in [`Pool::panicked`].
+    pub fn detached(tasks: &Tasks, workers: usize, queue_cap: usize) -> Self {
+        let (_, results) = unbounded();
+        Pool::start(tasks, workers, queue_cap, Sink::Discard, results)
+    }
+
+    fn start(
+        tasks: &Tasks,
+        workers: usize,
+        queue_cap: usize,
+        sink: Sink<T>,
+        results: Receiver<Outcome<T>>,
+    ) -> Self {
+        let (jobs, queue) = bounded::<(u64, Job<T>)>(queue_cap);
         let live = Arc::new(AtomicUsize::new(0));
+        let panicked = Arc::new(AtomicU64::new(0));
         let handles = (0..workers.max(1))
             .map(|i| {
-                let (queue, results_tx) = (queue.clone(), results_tx.clone());
+                let queue = queue.clone();
+                let sink = match &sink {
+                    Sink::Results(tx) => Sink::Results(tx.clone()),
+                    Sink::Discard => Sink::Discard,
+                };
+                let panicked = Arc::clone(&panicked);
                 live.fetch_add(1, Ordering::SeqCst);
                 let guard = LiveGuard(Arc::clone(&live));
                 tasks.spawn(format!("pool-worker-{i}"), move || {
                     let _guard = guard;
                     for (id, job) in queue.iter() {
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                            .map_err(|p| JobPanicked {
-                                id,
-                                message: panic_message(&*p),
+                            .map_err(|p| {
+                                panicked.fetch_add(1, Ordering::Relaxed);
+                                JobPanicked {
+                                    id,
+                                    message: panic_message(&*p),
+                                }
                             });
-                        // Nobody reading results is not the worker's problem.
-                        let _ = results_tx.send(Outcome { id, result });
+                        if let Sink::Results(tx) = &sink {
+                            // Nobody reading results is not the worker's problem.
+                            let _ = tx.send(Outcome { id, result });
+                        }
                     }
                 })
             })
@@ -161,6 +205,7 @@ impl<T: Send + 'static> Pool<T> {
             workers: handles,
             live,
             next_id: AtomicU64::new(0),
+            panicked,
         }
     }
 
@@ -199,6 +244,12 @@ impl<T: Send + 'static> Pool<T> {
         &self.results
     }
 
+    /// Jobs that panicked so far (each also reported as an [`Outcome`] unless the pool is
+    /// [`Pool::detached`]).
+    pub fn panicked(&self) -> u64 {
+        self.panicked.load(Ordering::Relaxed)
+    }
+
     /// Workers whose loop is running.
     pub fn live_workers(&self) -> usize {
         self.live.load(Ordering::SeqCst)
@@ -233,6 +284,29 @@ impl<T> Drop for Pool<T> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_detached_pool_runs_every_job_and_counts_panics() {
+        let tasks = Tasks::new();
+        let ran = Arc::new(AtomicU64::new(0));
+        let mut pool = Pool::detached(&tasks, 2, 4);
+        for i in 0..40u64 {
+            let ran = Arc::clone(&ran);
+            pool.submit(move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+                if i % 10 == 0 {
+                    std::panic::resume_unwind(Box::new("job fails"));
+                }
+            })
+            .unwrap();
+        }
+        pool.shutdown();
+        assert_eq!(ran.load(Ordering::SeqCst), 40);
+        assert_eq!(pool.panicked(), 4);
+        assert_eq!(pool.results().try_iter().count(), 0);
+        assert_eq!(pool.live_workers(), 0);
+        assert_eq!(tasks.live(), 0);
+    }
 
     #[test]
     fn every_job_gives_one_outcome_and_panics_are_reported() {

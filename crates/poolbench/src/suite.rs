@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | spawn + join | goroutines + `sync.WaitGroup` | std threads, tokio tasks, rayon `scope.spawn`, `/bin/true` processes, (GPM: pending) |
 //! | memory per parked task | `MemStats` stack + heap delta | thread `VmRSS` and `VmSize` deltas, tokio task `VmRSS` delta |
-//! | pool, tiny jobs / heavy jobs | workers reading a channel of capacity 1024 | [`crate::pools::PoolImpl`] (csp: pending) |
+//! | pool, tiny jobs / heavy jobs | workers reading a channel of capacity 1024 | [`crate::pools::PoolImpl`], including this project's `csp::Pool` |
 //! | CPU-bound work | 1 worker at `GOMAXPROCS=1`, 2 at 1, 2 at 2 | 1 thread, 2 tokio tasks on one thread, 2 threads |
 //!
 //! Each row checks its own result: every task or job ran exactly once, and the heavy jobs' XOR
@@ -301,14 +301,6 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
         go_row(&mut report, &scenario, g.map(|p| &p.ns_per_job));
         let expected = (iters > 0).then_some(heavy_expected);
         for imp in PoolImpl::ALL {
-            if imp == PoolImpl::Csp {
-                report.skip(
-                    &scenario,
-                    imp.label(),
-                    "pending: crate csp is not wired into this suite yet",
-                );
-                continue;
-            }
             ctx.step(&format!("{scenario}: {}", imp.label()));
             let s = sample(runs, || {
                 let r = pools::run(imp, &rt, WORKERS, jobs, iters, QUEUE_CAP)
@@ -384,7 +376,8 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
         "Go runs first, then the Rust rows: on a shared machine a busy moment lands on one side only; the heavy job's arithmetic itself runs at the same speed in both languages (same xorshift loop, same instructions)".into(),
     );
     report.notes.push(
-        "pending rows: the project's own pool (crate csp) and GPM scheduler (crate gpm) are not wired into this suite yet".into(),
+        "pending row: the project's GPM scheduler (crate gpm) is not wired into this suite yet"
+            .into(),
     );
     if cfg!(debug_assertions) {
         report.notes.push(
