@@ -17,6 +17,11 @@
 //! - [`context`]: go-25 (「Context包的用途是什么」). The cancellation tree, deadlines, values and
 //!   the reason a context ended, from threads and tokio tasks; [`context_demos`] asserts it next
 //!   to `go/cmd/go25-context` (`lab run go-25`).
+//! - [`errgroup`] and [`patterns`]: go-05 (「Golang中常用的并发模型」). An errgroup (first error
+//!   cancels the rest, optional limit, panics reported) and the channel patterns (generator,
+//!   pipeline stage, fan-out/fan-in, bounded parallelism, first response wins), each stoppable
+//!   through a [`Context`]; [`patterns_demos`] asserts them next to `go/cmd/go05-patterns`
+//!   (`lab run go-05`).
 //!
 //! Everything that starts a task takes a [`Tasks`] registry, so a test can prove that the pattern
 //! it runs leaves nothing behind.
@@ -24,15 +29,19 @@
 pub mod context;
 pub mod context_demos;
 pub mod count_demos;
+pub mod errgroup;
 pub mod leak_demos;
 pub mod leaks;
 pub mod limit_demos;
+pub mod patterns;
+pub mod patterns_demos;
 pub mod pool;
 pub mod semaphore;
 pub mod tasks;
 pub mod waitgroup;
 
 pub use context::{CancelCauseFn, CancelFn, Context, CtxError};
+pub use errgroup::{Group, GroupError};
 pub use pool::{JobPanicked, Outcome, Pool, SubmitError};
 pub use semaphore::{Permit, Semaphore};
 pub use tasks::{Leaks, TaskInfo, Tasks, assert_no_leaks};
@@ -55,6 +64,11 @@ static DEMOS: &[Demo] = &[
     context_demos::GO_CONTEXT,
     leak_demos::LEAKS,
     leak_demos::GO_LEAKS,
+    patterns_demos::FIRST_ERROR,
+    patterns_demos::LIMIT_DEMO,
+    patterns_demos::FAN,
+    patterns_demos::FIRST_RESPONSE,
+    patterns_demos::GO_PATTERNS,
 ];
 
 /// This crate's demos and benchmarks, for the lab's registry.
