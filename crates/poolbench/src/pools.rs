@@ -124,13 +124,16 @@ pub fn run(
         PoolImpl::Csp => {
             // A detached pool: nobody reads per-job outcomes (Go's pool in this suite returns none
             // either), so each job folds its result into the shared XOR, as the threadpool row does.
+            // One shared handle per job (not two): each clone and drop is an atomic on a line
+            // every worker touches, which would otherwise dominate a tiny job.
             let mut pool = csp::Pool::<()>::detached(&csp::Tasks::new(), workers, queue_cap);
+            let shared = Arc::new((Arc::clone(&seen), Arc::clone(&acc)));
             for i in 0..jobs {
-                let (seen, acc) = (Arc::clone(&seen), Arc::clone(&acc));
+                let shared = Arc::clone(&shared);
                 let accepted = pool.submit(move || {
-                    let x = job(&seen, i, iters);
+                    let x = job(&shared.0, i, iters);
                     if iters > 0 {
-                        acc.fetch_xor(x, Ordering::Relaxed);
+                        shared.1.fetch_xor(x, Ordering::Relaxed);
                     }
                 });
                 if accepted.is_err() {
@@ -157,12 +160,13 @@ pub fn run(
         }
         PoolImpl::ThreadpoolCrate => {
             let pool = threadpool::ThreadPool::new(workers);
+            let shared = Arc::new((Arc::clone(&seen), Arc::clone(&acc)));
             for i in 0..jobs {
-                let (seen, acc) = (Arc::clone(&seen), Arc::clone(&acc));
+                let shared = Arc::clone(&shared);
                 pool.execute(move || {
-                    let x = job(&seen, i, iters);
+                    let x = job(&shared.0, i, iters);
                     if iters > 0 {
-                        acc.fetch_xor(x, Ordering::Relaxed);
+                        shared.1.fetch_xor(x, Ordering::Relaxed);
                     }
                 });
             }

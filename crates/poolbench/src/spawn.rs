@@ -62,6 +62,16 @@ pub fn rayon_jobs(pool: &rayon::ThreadPool, n: usize, seen: &Seen) -> f64 {
     start.elapsed().as_nanos() as f64 / n.max(1) as f64
 }
 
+/// Spawns `n` trivial tasks on the project's GPM scheduler (crate `gpm`) with `procs` Ps from one
+/// root task, and waits until all have finished. The wall time includes starting and stopping the
+/// scheduler's threads, amortised over `n`.
+pub fn gpm_tasks(procs: usize, n: usize, seen: &std::sync::Arc<Seen>) -> f64 {
+    let start = Instant::now();
+    let marks = std::sync::Arc::clone(seen);
+    let _ = gpm::workloads::spawn_and_join(procs, n, move |i| marks.mark(i));
+    start.elapsed().as_nanos() as f64 / n.max(1) as f64
+}
+
 /// Starts `n` processes of `/bin/true` (fork + exec + exit), then waits for them all. A process
 /// marks its slot when it exited successfully.
 pub fn processes(n: usize, seen: &Seen) -> std::io::Result<f64> {
