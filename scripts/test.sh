@@ -90,4 +90,19 @@ print(f"measured rows for: {', '.join(sorted(measured))}")
 PY
 fi
 
+step "lab bench pool --quick"
+cargo run --quiet -- bench pool --quick --json target/bench-pool-quick.json
+if command -v python3 >/dev/null; then
+    python3 - target/bench-pool-quick.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
+wanted = ["Go", "csp::Pool", "rayon", "tokio", "threadpool", "gpm"]
+missing = [w for w in wanted if not any(w in m for m in measured)]
+if missing:
+    sys.exit(f"lab bench pool: no measured rows for {missing}")
+print(f"measured rows for: {', '.join(sorted(measured))}")
+PY
+fi
+
 step "done in $(($(date +%s) - start))s"

@@ -77,6 +77,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Watches the lab's GPM scheduler run a small traced workload (go-13): which P ran which G,
+    /// `runnext`, steals, the global queue.
+    Gpm,
     /// Finds questions by words in either language (跳表, "skip list", mvcc, ...).
     Search {
         #[arg(required = true)]
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
             json,
         } => cmd::bench::bench(&registry, &suites, quick, json),
         Command::Doctor { json } => cmd::doctor::doctor(&registry, json),
+        Command::Gpm => cmd::gpm::gpm(),
         Command::Search { words } => cmd::search::search(&registry, &words.join(" ")),
     };
     match result {

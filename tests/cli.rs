@@ -257,3 +257,13 @@ fn the_tour_runs_with_nothing_but_rust() {
     );
     assert!(out.contains("scripts/services.sh up"), "{out}");
 }
+
+#[test]
+fn gpm_prints_a_readable_trace_of_a_small_run() {
+    let o = run(&["gpm"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "lab gpm failed: {err}");
+    for expected in ["Gs on 2 Ps", "P0", "run (from runnext)", "steal", "tick 61"] {
+        assert!(out.contains(expected), "no {expected:?} in:\n{out}");
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod doctor;
+pub mod gpm;
 pub mod list;
 pub mod run;
 pub mod search;

@@ -486,8 +486,10 @@ fn go_parallelism(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
 pub const TREE_DEPTH: u32 = 12;
 pub const TREE_WORK: u64 = 100;
 
-/// Whether P took the global lock off the hot path: GM takes it at least once per G (twice,
-/// really: to queue and to dequeue), GPM at least 10× less often.
+/// Whether P took the global lock off the hot path: GM takes it to queue or dequeue Gs at least
+/// once per G (twice, really: to queue and to dequeue), GPM at least 10× less often. Only the
+/// acquisitions that move Gs count: GPM also takes the lock to park and wake idle Ps, which
+/// depends on timing and is reported, not judged.
 pub fn p_relieves_the_global_lock(gpm_per_task: f64, gm_per_task: f64) -> bool {
     gm_per_task >= 1.0 && gpm_per_task * 10.0 <= gm_per_task
 }
@@ -495,8 +497,9 @@ pub fn p_relieves_the_global_lock(gpm_per_task: f64, gm_per_task: f64) -> bool {
 pub const WHY_P: Demo = Demo {
     name: "go-47/p-takes-the-global-lock-off-the-hot-path",
     claim: "On the same spawn-heavy workload (8191 tiny Gs) with 2 threads, Go 1.0's GM design takes \
-            the global scheduler lock twice per G (queue + dequeue); GPM, with a run queue per P, \
-            takes it at least 10× less often",
+            the global scheduler lock twice per G to queue and dequeue it; GPM, with a run queue \
+            per P, takes it to move Gs at least 10× less often (its other acquisitions, parking and \
+            waking idle Ps, are reported)",
     needs: Need::Nothing,
     run: why_p,
 };
@@ -510,11 +513,12 @@ fn why_p(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     let gm = crate::gm::run(2, false, vec![workloads::spawn_tree(TREE_DEPTH, TREE_WORK)]);
     for (name, r) in [("GPM (2 Ps)", &gpm), ("GM (2 Ms, no P)", &gm)] {
         ctx.say(format!(
-            "{name:<16} {:>6} Gs, global lock {:>6}× ({:.3} per G, {} contended), P-local locks \
-             {:>6}×, {:.1} ms, {:.0} Gs/ms",
+            "{name:<16} {:>6} Gs, global lock {:>6}× ({:.3} per G; to move Gs {:.3} per G; {} \
+             contended), P-local locks {:>6}×, {:.1} ms, {:.0} Gs/ms",
             r.stats.tasks,
             r.stats.global_lock.acquisitions,
             r.global_lock_per_task(),
+            r.runq_locks_per_task(),
             r.stats.global_lock.contended,
             r.stats.local_locks.acquisitions,
             ms(r.elapsed),
@@ -526,10 +530,10 @@ fn why_p(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     check_eq!(gpm.finished.len() as u64, tasks, "GPM Gs finished");
     check_eq!(gm.finished.len() as u64, tasks, "GM Gs finished");
     check!(
-        p_relieves_the_global_lock(gpm.global_lock_per_task(), gm.global_lock_per_task()),
-        "global lock per G: GPM {:.3}, GM {:.3}",
-        gpm.global_lock_per_task(),
-        gm.global_lock_per_task()
+        p_relieves_the_global_lock(gpm.runq_locks_per_task(), gm.runq_locks_per_task()),
+        "global lock taken to move Gs, per G: GPM {:.3}, GM {:.3}",
+        gpm.runq_locks_per_task(),
+        gm.runq_locks_per_task()
     );
     ctx.say(format!(
         "GPM ran {:.0}% of its Gs from runnext (the spawner's own P, cache-warm)",

@@ -140,6 +140,7 @@ impl Shared {
     /// Queues a G on the one run queue: one lock acquisition per G (Go 1.0's `newprocreadylocked`).
     fn put(&self, g: G) {
         let mut q = self.sched.lock();
+        bump(&self.counters.runq_locked);
         q.runq.push_back(g);
         if q.sleeping > 0 {
             self.wake.notify_one();
@@ -149,6 +150,7 @@ impl Shared {
     /// Takes the next G: one lock acquisition per schedule. `None` when everything finished.
     fn get(&self) -> Option<G> {
         let mut q = self.sched.lock();
+        bump(&self.counters.runq_locked);
         loop {
             if let Some(g) = q.runq.pop_front() {
                 return Some(g);

@@ -72,6 +72,9 @@ pub struct Stats {
     pub global_checks: u64,
     /// Batches moved from the global queue to an empty local queue.
     pub global_gets: u64,
+    /// Global-lock acquisitions made to put Gs on, or take Gs off, the global run queue (the rest
+    /// of `global_lock` is parking and waking idle Ps and Ms).
+    pub runq_locked: u64,
     /// Local queue overflows moved to the global queue.
     pub spills: u64,
     pub yields: u64,
@@ -128,6 +131,11 @@ impl Report {
         self.stats.global_lock.acquisitions as f64 / self.stats.tasks.max(1) as f64
     }
 
+    /// Global-lock acquisitions that queued or dequeued Gs, per G.
+    pub fn runq_locks_per_task(&self) -> f64 {
+        self.stats.runq_locked as f64 / self.stats.tasks.max(1) as f64
+    }
+
     /// Gs finished per second of wall time.
     pub fn tasks_per_sec(&self) -> f64 {
         self.stats.tasks as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -148,6 +156,7 @@ pub(crate) struct Counters {
     pub stolen: AtomicU64,
     pub global_checks: AtomicU64,
     pub global_gets: AtomicU64,
+    pub runq_locked: AtomicU64,
     pub spills: AtomicU64,
     pub yields: AtomicU64,
     pub preempt_requests: AtomicU64,
@@ -189,6 +198,7 @@ impl Counters {
             stolen: l(&self.stolen),
             global_checks: l(&self.global_checks),
             global_gets: l(&self.global_gets),
+            runq_locked: l(&self.runq_locked),
             spills: l(&self.spills),
             yields: l(&self.yields),
             preempt_requests: l(&self.preempt_requests),

@@ -456,6 +456,7 @@ impl Shared {
     fn globrunqput(self: &Arc<Self>, gs: Vec<G>) {
         {
             let mut s = self.sched.lock();
+            bump(&self.counters.runq_locked);
             self.global_len.fetch_add(gs.len(), Ordering::SeqCst);
             s.runq.extend(gs);
         }
@@ -521,6 +522,7 @@ impl Shared {
                 && self.global_len.load(Ordering::SeqCst) > 0
             {
                 let mut s = self.sched.lock();
+                bump(&self.counters.runq_locked);
                 let g = s.runq.pop_front();
                 if g.is_some() {
                     self.global_len.fetch_sub(1, Ordering::SeqCst);
@@ -555,6 +557,7 @@ impl Shared {
             }
             if self.global_len.load(Ordering::SeqCst) > 0 {
                 let mut s = self.sched.lock();
+                bump(&self.counters.runq_locked);
                 let n = global_batch(s.runq.len(), self.cfg.procs, self.cfg.local_capacity);
                 let mut batch: VecDeque<G> = s.runq.drain(..n).collect();
                 self.global_len.fetch_sub(n, Ordering::SeqCst);
