@@ -132,7 +132,7 @@ pub fn tour(registry: &Registry, verbose: bool) -> anyhow::Result<ExitCode> {
         );
     }
     out::line(
-        "Next: `lab list` for all 101 questions, `lab show go-03` for an answer page, `lab bench counters` for numbers.",
+        "Next: `lab list` for all 101 questions, `lab show go-38` for an answer page, `lab bench` for the suites (channels, counters, pool), `lab gpm` to watch the scheduler.",
     );
     Ok(if counts.failed > 0 {
         ExitCode::from(1)
