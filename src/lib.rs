@@ -16,5 +16,6 @@ pub fn registry() -> Registry {
         goroutines::topic(),
         poolbench::topic(),
         gpm::topic(),
+        zset::topic(),
     ])
 }

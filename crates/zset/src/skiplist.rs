@@ -1,0 +1,641 @@
+//! A skip list laid out like Redis's `zskiplist` (`t_zset.c`), with arena indices instead of
+//! pointers: promotion probability 1/4, at most 32 levels, order by score then member bytes,
+//! a span on every forward link (so rank is O(log n)) and a backward link on level 0.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+/// Redis's `ZSKIPLIST_MAXLEVEL`.
+pub const MAX_LEVEL: usize = 32;
+/// Redis's `ZSKIPLIST_P`.
+pub const P: f64 = 0.25;
+/// "No node": the null pointer of the arena.
+pub const NIL: usize = usize::MAX;
+const HEAD: usize = 0;
+
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    forward: usize,
+    /// How many level-0 steps this link jumps over (Redis's `span`).
+    span: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    member: Vec<u8>,
+    score: f64,
+    backward: usize,
+    levels: Vec<Link>,
+}
+
+/// A score bound: value and whether it is excluded (`(` in Redis syntax).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    /// Redis's `zslValueGteMin`.
+    pub fn gte_min(&self, v: f64) -> bool {
+        if self.minex {
+            v > self.min
+        } else {
+            v >= self.min
+        }
+    }
+    /// Redis's `zslValueLteMax`.
+    pub fn lte_max(&self, v: f64) -> bool {
+        if self.maxex {
+            v < self.max
+        } else {
+            v <= self.max
+        }
+    }
+    /// Whether the range can contain anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+}
+
+/// One end of a lex range: `-`, `+`, `[x` or `(x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LexBound {
+    MinusInf,
+    PlusInf,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
+/// A lex range (`ZRANGEBYLEX` syntax).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexRange {
+    pub min: LexBound,
+    pub max: LexBound,
+}
+
+impl LexRange {
+    pub fn gte_min(&self, v: &[u8]) -> bool {
+        match &self.min {
+            LexBound::MinusInf => true,
+            LexBound::PlusInf => false,
+            LexBound::Incl(m) => v >= m.as_slice(),
+            LexBound::Excl(m) => v > m.as_slice(),
+        }
+    }
+    pub fn lte_max(&self, v: &[u8]) -> bool {
+        match &self.max {
+            LexBound::MinusInf => false,
+            LexBound::PlusInf => true,
+            LexBound::Incl(m) => v <= m.as_slice(),
+            LexBound::Excl(m) => v < m.as_slice(),
+        }
+    }
+    /// Redis's `zslIsInLexRange` emptiness test.
+    pub fn is_empty(&self) -> bool {
+        use LexBound::*;
+        match (&self.min, &self.max) {
+            (PlusInf, _) | (_, MinusInf) => true,
+            (MinusInf, _) | (_, PlusInf) => false,
+            (Incl(a), Incl(b)) => a > b,
+            (Incl(a), Excl(b)) | (Excl(a), Incl(b)) | (Excl(a), Excl(b)) => a >= b,
+        }
+    }
+}
+
+/// Order of (score, member) pairs as in Redis: score first, then member bytes.
+pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+    s1.partial_cmp(&s2)
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| m1.cmp(m2))
+}
+
+/// The skip list.
+#[derive(Debug, Clone)]
+pub struct SkipList {
+    nodes: Vec<Node>,
+    free: Vec<usize>,
+    tail: usize,
+    len: usize,
+    level: usize,
+    rng: u64,
+    /// How many score updates took the in-place fast path.
+    pub fast_updates: u64,
+    /// How many score updates removed and re-inserted the node.
+    pub slow_updates: u64,
+}
+
+impl Default for SkipList {
+    fn default() -> Self {
+        Self::with_seed(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+impl SkipList {
+    /// An empty list whose level coin flips come from a generator seeded with `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        let head = Node {
+            member: Vec::new(),
+            score: 0.0,
+            backward: NIL,
+            levels: vec![
+                Link {
+                    forward: NIL,
+                    span: 0
+                };
+                MAX_LEVEL
+            ],
+        };
+        SkipList {
+            nodes: vec![head],
+            free: Vec::new(),
+            tail: NIL,
+            len: 0,
+            level: 1,
+            rng: seed | 1,
+            fast_updates: 0,
+            slow_updates: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Current number of levels in use (Redis's `zsl->level`).
+    pub fn level(&self) -> usize {
+        self.level
+    }
+    /// First node (rank 1) or `NIL`.
+    pub fn first(&self) -> usize {
+        self.nodes[HEAD].levels[0].forward
+    }
+    /// Last node or `NIL`.
+    pub fn last(&self) -> usize {
+        self.tail
+    }
+    pub fn next(&self, n: usize) -> usize {
+        self.nodes[n].levels[0].forward
+    }
+    pub fn prev(&self, n: usize) -> usize {
+        let b = self.nodes[n].backward;
+        if b == HEAD { NIL } else { b }
+    }
+    pub fn member(&self, n: usize) -> &[u8] {
+        &self.nodes[n].member
+    }
+    pub fn score(&self, n: usize) -> f64 {
+        self.nodes[n].score
+    }
+    /// The height of node `n`.
+    pub fn height(&self, n: usize) -> usize {
+        self.nodes[n].levels.len()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        // xorshift64*: deterministic per list, no global state.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Redis's `zslRandomLevel`: keep promoting with probability 1/4, up to 32 levels.
+    pub fn random_level(&mut self) -> usize {
+        let threshold = (P * 65535.0) as u64;
+        let mut level = 1;
+        while level < MAX_LEVEL && (self.next_u64() >> 48) & 0xFFFF < threshold {
+            level += 1;
+        }
+        level
+    }
+
+    fn alloc(&mut self, node: Node) -> usize {
+        if let Some(i) = self.free.pop() {
+            self.nodes[i] = node;
+            i
+        } else {
+            self.nodes.push(node);
+            self.nodes.len() - 1
+        }
+    }
+
+    fn less(&self, x: usize, score: f64, member: &[u8]) -> bool {
+        let n = &self.nodes[x];
+        n.score < score || (n.score == score && n.member.as_slice() < member)
+    }
+
+    /// Insert a member that is not in the list yet (the dict guarantees it). Returns its node.
+    pub fn insert(&mut self, score: f64, member: Vec<u8>) -> usize {
+        let level = self.random_level();
+        self.insert_with_level(score, member, level)
+    }
+
+    /// Insert with a chosen height (tests and drawings use it to build exact shapes).
+    pub fn insert_with_level(&mut self, score: f64, member: Vec<u8>, level: usize) -> usize {
+        assert!(!score.is_nan(), "NaN score");
+        let level = level.clamp(1, MAX_LEVEL);
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0usize; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let f = self.nodes[x].levels[i].forward;
+                if f != NIL && self.less(f, score, &member) {
+                    rank[i] += self.nodes[x].levels[i].span;
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.nodes[HEAD].levels[i].span = self.len;
+            }
+            self.level = level;
+        }
+        let id = self.alloc(Node {
+            member,
+            score,
+            backward: NIL,
+            levels: vec![
+                Link {
+                    forward: NIL,
+                    span: 0
+                };
+                level
+            ],
+        });
+        for i in 0..level {
+            let u = update[i];
+            let ul = self.nodes[u].levels[i];
+            self.nodes[id].levels[i] = Link {
+                forward: ul.forward,
+                span: ul.span - (rank[0] - rank[i]),
+            };
+            self.nodes[u].levels[i] = Link {
+                forward: id,
+                span: rank[0] - rank[i] + 1,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.nodes[u].levels[i].span += 1;
+        }
+        self.nodes[id].backward = update[0];
+        let f0 = self.nodes[id].levels[0].forward;
+        if f0 != NIL {
+            self.nodes[f0].backward = id;
+        } else {
+            self.tail = id;
+        }
+        self.len += 1;
+        id
+    }
+
+    fn unlink(&mut self, x: usize, update: &[usize; MAX_LEVEL]) {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            if self.nodes[u].levels[i].forward == x {
+                let xl = self.nodes[x].levels[i];
+                let ul = &mut self.nodes[u].levels[i];
+                ul.span += xl.span;
+                ul.span -= 1;
+                ul.forward = xl.forward;
+            } else {
+                self.nodes[u].levels[i].span -= 1;
+            }
+        }
+        let f0 = self.nodes[x].levels[0].forward;
+        if f0 != NIL {
+            self.nodes[f0].backward = self.nodes[x].backward;
+        } else {
+            self.tail = if self.nodes[x].backward == HEAD {
+                NIL
+            } else {
+                self.nodes[x].backward
+            };
+        }
+        while self.level > 1 && self.nodes[HEAD].levels[self.level - 1].forward == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        self.nodes[x].member = Vec::new();
+        self.nodes[x].levels = Vec::new();
+        self.free.push(x);
+    }
+
+    fn find_update(&self, score: f64, member: &[u8]) -> ([usize; MAX_LEVEL], usize) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.nodes[x].levels[i].forward;
+                if f != NIL && self.less(f, score, member) {
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        (update, self.nodes[x].levels[0].forward)
+    }
+
+    /// Remove (score, member); false when absent.
+    pub fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        let (update, x) = self.find_update(score, member);
+        if x != NIL && self.nodes[x].score == score && self.nodes[x].member == member {
+            self.unlink(x, &update);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Redis's `zslUpdateScore`: change the score of an existing member. When the node stays
+    /// between its neighbours the score is changed in place (the fast path); otherwise the node
+    /// is removed and inserted again. Returns the node and whether the fast path was taken.
+    pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) -> (usize, bool) {
+        let (update, x) = self.find_update(cur, member);
+        assert!(
+            x != NIL && self.nodes[x].score == cur && self.nodes[x].member == member,
+            "update_score on a missing member"
+        );
+        let back = self.nodes[x].backward;
+        let fwd = self.nodes[x].levels[0].forward;
+        let back_ok = back == HEAD || self.nodes[back].score < new;
+        let fwd_ok = fwd == NIL || self.nodes[fwd].score > new;
+        if back_ok && fwd_ok {
+            self.nodes[x].score = new;
+            self.fast_updates += 1;
+            return (x, true);
+        }
+        let member = std::mem::take(&mut self.nodes[x].member);
+        self.unlink(x, &update);
+        self.slow_updates += 1;
+        (self.insert(new, member), false)
+    }
+
+    /// 1-based rank of (score, member), 0 when absent (Redis's `zslGetRank`).
+    pub fn rank(&self, score: f64, member: &[u8]) -> usize {
+        self.rank_traced(score, member, &mut |_| {})
+    }
+
+    fn rank_traced(&self, score: f64, member: &[u8], visit: &mut dyn FnMut(usize)) -> usize {
+        let mut rank = 0;
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.nodes[x].levels[i].forward;
+                if f == NIL {
+                    break;
+                }
+                visit(f);
+                if cmp_entry(self.nodes[f].score, &self.nodes[f].member, score, member)
+                    != Ordering::Greater
+                {
+                    rank += self.nodes[x].levels[i].span;
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            if x != HEAD && self.nodes[x].member == member && self.nodes[x].score == score {
+                return rank;
+            }
+        }
+        0
+    }
+
+    /// Number of node comparisons a `rank` lookup of (score, member) makes.
+    pub fn rank_cost(&self, score: f64, member: &[u8]) -> usize {
+        let mut n = 0;
+        self.rank_traced(score, member, &mut |_| n += 1);
+        n
+    }
+
+    /// The node at 1-based `rank` (Redis's `zslGetElementByRank`), `NIL` when out of range.
+    pub fn by_rank(&self, rank: usize) -> usize {
+        self.by_rank_traced(rank, &mut |_, _| {})
+    }
+
+    fn by_rank_traced(&self, rank: usize, visit: &mut dyn FnMut(usize, usize)) -> usize {
+        let mut traversed = 0;
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.nodes[x].levels[i];
+                if l.forward != NIL && traversed + l.span <= rank {
+                    traversed += l.span;
+                    x = l.forward;
+                    visit(x, i);
+                } else {
+                    break;
+                }
+            }
+            if traversed == rank {
+                return if x == HEAD { NIL } else { x };
+            }
+        }
+        NIL
+    }
+
+    /// First node inside a score range, `NIL` if none.
+    pub fn first_in_score_range(&self, r: &ScoreRange) -> usize {
+        self.first_where(|n| r.gte_min(n.score), |n| r.lte_max(n.score))
+    }
+    /// Last node inside a score range, `NIL` if none.
+    pub fn last_in_score_range(&self, r: &ScoreRange) -> usize {
+        self.last_where(|n| r.lte_max(n.score), |n| r.gte_min(n.score))
+    }
+    pub fn first_in_lex_range(&self, r: &LexRange) -> usize {
+        self.first_where(|n| r.gte_min(&n.member), |n| r.lte_max(&n.member))
+    }
+    pub fn last_in_lex_range(&self, r: &LexRange) -> usize {
+        self.last_where(|n| r.lte_max(&n.member), |n| r.gte_min(&n.member))
+    }
+
+    /// The first node for which `past_min` holds (a monotone predicate), if it satisfies `in_max`.
+    fn first_where(
+        &self,
+        past_min: impl Fn(&Node) -> bool,
+        in_max: impl Fn(&Node) -> bool,
+    ) -> usize {
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.nodes[x].levels[i].forward;
+                if f != NIL && !past_min(&self.nodes[f]) {
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+        }
+        let x = self.nodes[x].levels[0].forward;
+        if x != NIL && in_max(&self.nodes[x]) {
+            x
+        } else {
+            NIL
+        }
+    }
+
+    fn last_where(
+        &self,
+        below_max: impl Fn(&Node) -> bool,
+        in_min: impl Fn(&Node) -> bool,
+    ) -> usize {
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.nodes[x].levels[i].forward;
+                if f != NIL && below_max(&self.nodes[f]) {
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+        }
+        if x != HEAD && in_min(&self.nodes[x]) {
+            x
+        } else {
+            NIL
+        }
+    }
+
+    /// Every (level, span) pair of the forward links, level by level from the head — the raw
+    /// material for checking that spans add up to ranks.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        // Level 0 order, backward links and tail.
+        let mut prev = HEAD;
+        let mut x = self.first();
+        let mut count = 0;
+        let mut rank_of = std::collections::HashMap::new();
+        while x != NIL {
+            count += 1;
+            rank_of.insert(x, count);
+            if self.nodes[x].backward != prev {
+                return Err(format!("backward link of node {x} is wrong"));
+            }
+            if prev != HEAD {
+                let (p, n) = (&self.nodes[prev], &self.nodes[x]);
+                if cmp_entry(p.score, &p.member, n.score, &n.member) != Ordering::Less {
+                    return Err(format!("order broken at rank {count}"));
+                }
+            }
+            if self.nodes[x].levels[0].forward != NIL && self.nodes[x].levels[0].span != 1 {
+                return Err(format!("level-0 span at rank {count} is not 1"));
+            }
+            prev = x;
+            x = self.next(x);
+        }
+        if count != self.len {
+            return Err(format!("len {} but {} nodes on level 0", self.len, count));
+        }
+        if self.tail != if prev == HEAD { NIL } else { prev } {
+            return Err("tail is wrong".into());
+        }
+        // On every level, span = rank(forward) - rank(node).
+        for i in 0..self.level {
+            let mut x = HEAD;
+            let mut r = 0;
+            loop {
+                let l = self.nodes[x].levels[i];
+                if l.forward == NIL {
+                    break;
+                }
+                let fr = rank_of[&l.forward];
+                if fr - r != l.span {
+                    return Err(format!(
+                        "span on level {i} after rank {r} is {} not {}",
+                        l.span,
+                        fr - r
+                    ));
+                }
+                r = fr;
+                x = l.forward;
+            }
+        }
+        Ok(())
+    }
+
+    /// Text picture of a small list: one row per level, each link drawn with its span.
+    pub fn draw(&self) -> String {
+        let mut out = String::new();
+        let mut col = vec![0usize; self.nodes.len()];
+        let mut order = Vec::new();
+        let mut x = self.first();
+        while x != NIL {
+            order.push(x);
+            x = self.next(x);
+        }
+        let labels: Vec<String> = order
+            .iter()
+            .map(|&n| {
+                format!(
+                    "{}:{}",
+                    String::from_utf8_lossy(&self.nodes[n].member),
+                    crate::format_double(self.nodes[n].score)
+                )
+            })
+            .collect();
+        let width = labels.iter().map(|l| l.len()).max().unwrap_or(1).max(3) + 2;
+        for (k, &n) in order.iter().enumerate() {
+            col[n] = k + 1;
+        }
+        for i in (0..self.level).rev() {
+            let mut line = format!("L{:<2} HEAD", i + 1);
+            let mut x = HEAD;
+            let mut pos = 0;
+            loop {
+                let l = self.nodes[x].levels[i];
+                if l.forward == NIL {
+                    let rest = (order.len() - pos) * width;
+                    let _ = write!(line, "{}", "-".repeat(rest));
+                    line.push_str("> NIL");
+                    break;
+                }
+                let target = col[l.forward];
+                let dashes = (target - pos) * width - labels[target - 1].len();
+                let tag = format!("({})", l.span);
+                let fill = dashes.saturating_sub(tag.len());
+                let _ = write!(
+                    line,
+                    "{}{}{}",
+                    "-".repeat(fill.max(1)),
+                    tag,
+                    labels[target - 1]
+                );
+                pos = target;
+                x = l.forward;
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The path a lookup of 1-based `rank` takes: one line per node landed on, with its level.
+    pub fn trace_search(&self, rank: usize) -> (usize, Vec<String>) {
+        let mut steps = Vec::new();
+        let found = self.by_rank_traced(rank, &mut |x, lvl| {
+            steps.push(format!(
+                "L{} -> {} (score {})",
+                lvl + 1,
+                String::from_utf8_lossy(&self.nodes[x].member),
+                crate::format_double(self.nodes[x].score)
+            ));
+        });
+        (found, steps)
+    }
+}

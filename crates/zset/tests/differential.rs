@@ -1,0 +1,207 @@
+//! Seeded random sorted-set commands run through `zset::command::run` and on the real Redis;
+//! every reply must be identical. Skips (with a message) when Redis is unreachable, unless CI=true.
+
+use servers::redis;
+use zset::command::{self, MemDb};
+use zset::oracle;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const SCORES: &[&str] = &[
+    "0", "1", "1", "2", "-1", "1.5", "0.1", "-0", "inf", "-inf", "1e20", "3", "nan", "abc",
+];
+const BOUNDS: &[&str] = &[
+    "-inf", "+inf", "0", "(0", "1", "(1", "2", "(1.5", "3", "x", "(inf",
+];
+const LEX: &[&str] = &["-", "+", "[a", "(a", "[b", "(bb", "[c", "a", "[\u{1}"];
+
+fn member(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(10) {
+        0 => vec![b'x'; 60 + rng.below(10)],
+        1 => vec![0, 0xff, rng.below(3) as u8],
+        _ => ["a", "b", "bb", "c", "d", "e", "f"][rng.below(7)]
+            .as_bytes()
+            .to_vec(),
+    }
+}
+
+fn random_command(rng: &mut Rng, key: &[u8], lexkey: &[u8]) -> Vec<Vec<u8>> {
+    let s = |x: &str| x.as_bytes().to_vec();
+    let k = key.to_vec();
+    let int = |rng: &mut Rng| (rng.below(9) as i64 - 4).to_string().into_bytes();
+    match rng.below(16) {
+        0..=3 => {
+            let mut v = vec![s("ZADD"), k];
+            for f in ["NX", "XX", "GT", "LT", "CH", "INCR"] {
+                if rng.below(6) == 0 {
+                    v.push(s(f));
+                }
+            }
+            for _ in 0..1 + rng.below(3) {
+                v.push(s(rng.pick(SCORES)));
+                v.push(member(rng));
+            }
+            v
+        }
+        4 => vec![s("ZINCRBY"), k, s(rng.pick(SCORES)), member(rng)],
+        5 => vec![s("ZREM"), k, member(rng), member(rng)],
+        6 => vec![
+            s(["ZSCORE", "ZRANK", "ZREVRANK"][rng.below(3)]),
+            k,
+            member(rng),
+        ],
+        7 => vec![s("ZCARD"), k],
+        8 => vec![s("ZCOUNT"), k, s(rng.pick(BOUNDS)), s(rng.pick(BOUNDS))],
+        9 => {
+            let mut v = vec![
+                s(["ZRANGE", "ZREVRANGE"][rng.below(2)]),
+                k,
+                int(rng),
+                int(rng),
+            ];
+            if rng.below(2) == 0 {
+                v.push(s("WITHSCORES"));
+            }
+            v
+        }
+        10 => {
+            let name = ["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"][rng.below(2)];
+            let mut v = vec![s(name), k, s(rng.pick(BOUNDS)), s(rng.pick(BOUNDS))];
+            if rng.below(2) == 0 {
+                v.push(s("WITHSCORES"));
+            }
+            if rng.below(2) == 0 {
+                v.extend([s("LIMIT"), int(rng), int(rng)]);
+            }
+            v
+        }
+        11 => {
+            let mut v = vec![
+                s("ZRANGE"),
+                k,
+                s(rng.pick(BOUNDS)),
+                s(rng.pick(BOUNDS)),
+                s("BYSCORE"),
+            ];
+            if rng.below(2) == 0 {
+                v.push(s("REV"));
+            }
+            if rng.below(3) == 0 {
+                v.extend([s("LIMIT"), int(rng), int(rng)]);
+            }
+            v
+        }
+        12 => {
+            // Lex commands only on the single-score set.
+            let name = [
+                "ZRANGEBYLEX",
+                "ZREVRANGEBYLEX",
+                "ZLEXCOUNT",
+                "ZREMRANGEBYLEX",
+            ][rng.below(4)];
+            let mut v = vec![s(name), lexkey.to_vec(), s(rng.pick(LEX)), s(rng.pick(LEX))];
+            if name.ends_with("BYLEX") && !name.starts_with("ZREM") && rng.below(3) == 0 {
+                v.extend([s("LIMIT"), int(rng), int(rng)]);
+            }
+            v
+        }
+        13 => vec![s("ZADD"), lexkey.to_vec(), s("0"), member(rng)],
+        14 => match rng.below(2) {
+            0 => vec![s("ZREMRANGEBYRANK"), k, int(rng), int(rng)],
+            _ => vec![
+                s("ZREMRANGEBYSCORE"),
+                k,
+                s(rng.pick(BOUNDS)),
+                s(rng.pick(BOUNDS)),
+            ],
+        },
+        _ => {
+            let mut v = vec![s(["ZPOPMIN", "ZPOPMAX"][rng.below(2)]), k];
+            if rng.below(2) == 0 {
+                v.push(int(rng));
+            }
+            v
+        }
+    }
+}
+
+#[test]
+fn thousands_of_random_commands_match_real_redis() {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let conn = servers::redis_target()
+        .map_err(|e| e.to_string())
+        .and_then(|t| redis::Client::open(t.url()).map_err(|e| e.to_string()))
+        .and_then(|c| c.get_connection().map_err(|e| e.to_string()));
+    let mut conn = match conn {
+        Ok(c) => c,
+        Err(e) if !ci => {
+            eprintln!("SKIPPED: real Redis unreachable ({e}); set CI=true to make this fail");
+            return;
+        }
+        Err(e) => panic!("real Redis unreachable under CI=true: {e}"),
+    };
+    let seeds: Vec<u64> = match std::env::var("ZSET_DIFF_SEED") {
+        Ok(s) => vec![s.parse().expect("ZSET_DIFF_SEED is a number")],
+        Err(_) => vec![1, 2, 3, 4],
+    };
+    let mut total = 0;
+    for seed in seeds {
+        let key = format!("lab:redis-10:diff:{seed}").into_bytes();
+        let lexkey = format!("lab:redis-10:difflex:{seed}").into_bytes();
+        let del = |c: &mut redis::Connection| {
+            redis::cmd("DEL")
+                .arg(&key)
+                .arg(&lexkey)
+                .query::<()>(c)
+                .expect("DEL");
+        };
+        del(&mut conn);
+        let mut db = MemDb::default();
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        for i in 0..1500 {
+            let argv = random_command(&mut rng, &key, &lexkey);
+            let ours = command::run(&mut db, &argv);
+            let theirs = oracle::run_real(&mut conn, &argv);
+            if ours != theirs {
+                del(&mut conn);
+                let shown: Vec<String> = argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                panic!("seed {seed}, command #{i} {shown:?}\n ours:  {ours:?}\n redis: {theirs:?}");
+            }
+            total += 1;
+            if i % 100 == 99 {
+                // Check the encodings too.
+                for k in [&key, &lexkey] {
+                    let real: Option<String> = redis::cmd("OBJECT")
+                        .arg("ENCODING")
+                        .arg(k)
+                        .query(&mut conn)
+                        .unwrap_or(None);
+                    let mine = db.sets.get(k).map(|s| s.encoding().to_string());
+                    assert_eq!(
+                        mine, real,
+                        "seed {seed}, OBJECT ENCODING after command #{i}"
+                    );
+                }
+            }
+        }
+        del(&mut conn);
+    }
+    println!("{total} commands, zero differences");
+}
