@@ -17,5 +17,6 @@ pub fn registry() -> Registry {
         poolbench::topic(),
         gpm::topic(),
         zset::topic(),
+        respd::topic(),
     ])
 }

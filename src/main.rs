@@ -80,6 +80,15 @@ enum Command {
     /// Watches the lab's GPM scheduler run a small traced workload (go-13): which P ran which G,
     /// `runnext`, steals, the global queue.
     Gpm,
+    /// Runs the lab's RESP2 server (redis-04) in the foreground until stopped: redis-cli,
+    /// redis-benchmark and Redis client libraries work against it.
+    Serve {
+        #[arg(long, default_value_t = 6380)]
+        port: u16,
+        /// single: one executor thread owns the keyspace (Redis's model); shared: a mutex.
+        #[arg(long, value_enum, default_value = "single")]
+        mode: ModeArg,
+    },
     /// Finds questions by words in either language (跳表, "skip list", mvcc, ...).
     Search {
         #[arg(required = true)]
@@ -93,6 +102,12 @@ enum SectionArg {
     Mysql,
     Redis,
     Net,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Single,
+    Shared,
 }
 
 impl SectionArg {
@@ -143,6 +158,13 @@ fn main() -> ExitCode {
         } => cmd::bench::bench(&registry, &suites, quick, json),
         Command::Doctor { json } => cmd::doctor::doctor(&registry, json),
         Command::Gpm => cmd::gpm::gpm(),
+        Command::Serve { port, mode } => cmd::serve::serve(
+            port,
+            match mode {
+                ModeArg::Single => respd::Mode::Single,
+                ModeArg::Shared => respd::Mode::Shared,
+            },
+        ),
         Command::Search { words } => cmd::search::search(&registry, &words.join(" ")),
     };
     match result {

@@ -6,6 +6,7 @@ pub mod gpm;
 pub mod list;
 pub mod run;
 pub mod search;
+pub mod serve;
 pub mod show;
 
 use catalog::{Need, Question, Registry};
