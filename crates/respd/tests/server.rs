@@ -228,3 +228,54 @@ fn redis_benchmark_runs_against_the_server() {
         assert!(r > 0.0, "{test}: {r}");
     }
 }
+
+/// Runs `redis-cli` against the server with `args`, killing it after 30 s; `None` when it is not
+/// installed (a failure under CI=true).
+fn redis_cli(h: &Handle, args: &[&str]) -> Option<String> {
+    let port = h.addr().port().to_string();
+    let child = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(!ci(), "CI=true and redis-cli cannot run: {e}");
+            println!("SKIPPED: redis-cli not found ({e})");
+            return None;
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("poll redis-cli").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("redis-cli {args:?} did not finish within 30 s against lab serve");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("collect redis-cli output");
+    assert!(out.status.success(), "redis-cli {args:?} failed: {out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn redis_cli_works_unchanged() {
+    for mode in [Mode::Single, Mode::Shared] {
+        let h = start(mode);
+        let Some(pong) = redis_cli(&h, &["ping"]) else {
+            return;
+        };
+        assert_eq!(pong.trim(), "PONG");
+        let added = redis_cli(&h, &["zadd", "board", "1", "a", "2.5", "b"]).unwrap();
+        assert_eq!(added.trim(), "2");
+        let range = redis_cli(&h, &["zrange", "board", "0", "-1", "withscores"]).unwrap();
+        assert_eq!(range.lines().collect::<Vec<_>>(), ["a", "1", "b", "2.5"]);
+        let encoding = redis_cli(&h, &["object", "encoding", "board"]).unwrap();
+        assert_eq!(encoding.trim(), "listpack");
+        let wrong = redis_cli(&h, &["get", "board"]).unwrap();
+        assert!(wrong.starts_with("WRONGTYPE"), "{wrong}");
+    }
+}
