@@ -1,7 +1,8 @@
 //! The sorted-set commands with Redis 7.0's replies and errors. The keyspace belongs to the caller
 //! (the `respd` server or a test), reached through [`KeyAccess`].
 
-use crate::set::{self, SortedSet};
+pub use crate::set::Limits;
+use crate::set::SortedSet;
 use crate::skiplist::{LexRange, ScoreRange};
 
 /// The key holds a value that is not a sorted set.
@@ -17,6 +18,12 @@ pub trait KeyAccess {
     fn create_zset(&mut self, key: &[u8], set: SortedSet) -> &mut SortedSet;
     /// Remove `key` (called when a set becomes empty).
     fn delete(&mut self, key: &[u8]);
+    /// The current `zset-max-listpack-entries` / `zset-max-listpack-value`. Read by every `ZADD`
+    /// and `ZINCRBY` (when a set is created and before it is changed), as Redis reads its
+    /// configuration. The default is Redis's (128 / 64); a server with `CONFIG SET` overrides it.
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
 }
 
 /// A RESP2 reply.
@@ -319,9 +326,13 @@ fn zadd(db: &mut dyn KeyAccess, key: &[u8], a: &[Vec<u8>], zincrby: bool) -> Rep
             None => return err(NOT_FLOAT),
         }
     }
+    let limits = db.limits();
     let set = match db.get_zset(key) {
         Err(WrongType) => return err(WRONGTYPE),
-        Ok(Some(s)) => s,
+        Ok(Some(s)) => {
+            s.set_limits(limits);
+            s
+        }
         Ok(None) => {
             if xx {
                 return if incr {
@@ -331,14 +342,7 @@ fn zadd(db: &mut dyn KeyAccess, key: &[u8], a: &[Vec<u8>], zincrby: bool) -> Rep
                 };
             }
             let first_len = rest[1].len();
-            db.create_zset(
-                key,
-                SortedSet::with_limits(
-                    set::MAX_LISTPACK_ENTRIES,
-                    set::MAX_LISTPACK_VALUE,
-                    first_len,
-                ),
-            )
+            db.create_zset(key, SortedSet::create(limits, first_len))
         }
     };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
@@ -577,6 +581,8 @@ pub struct MemDb {
     pub sets: std::collections::HashMap<Vec<u8>, SortedSet>,
     /// Keys that hold some other type (every zset command must answer WRONGTYPE).
     pub other: std::collections::HashSet<Vec<u8>>,
+    /// What [`KeyAccess::limits`] answers (a stand-in for `CONFIG SET zset-max-listpack-*`).
+    pub limits: Limits,
 }
 
 impl KeyAccess for MemDb {
@@ -593,6 +599,9 @@ impl KeyAccess for MemDb {
         self.sets.remove(key);
         self.other.remove(key);
     }
+    fn limits(&self) -> Limits {
+        self.limits
+    }
 }
 
 impl MemDb {
@@ -600,5 +609,75 @@ impl MemDb {
     pub fn cmd(&mut self, args: &[&[u8]]) -> Reply {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
         run(self, &argv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zadd(db: &mut MemDb, key: &[u8], score: &[u8], member: &[u8]) -> Reply {
+        db.cmd(&[b"ZADD", key, score, member])
+    }
+
+    #[test]
+    fn default_limits_are_redis_defaults() {
+        struct Bare;
+        impl KeyAccess for Bare {
+            fn get_zset(&mut self, _: &[u8]) -> Result<Option<&mut SortedSet>, WrongType> {
+                Err(WrongType)
+            }
+            fn create_zset(&mut self, _: &[u8], _: SortedSet) -> &mut SortedSet {
+                unreachable!("never called: every key is of another type")
+            }
+            fn delete(&mut self, _: &[u8]) {}
+        }
+        assert_eq!(
+            Bare.limits(),
+            Limits {
+                max_listpack_entries: 128,
+                max_listpack_value: 64
+            }
+        );
+        let mut db = MemDb::default();
+        for i in 0..128 {
+            zadd(&mut db, b"k", b"1", format!("m{i}").as_bytes());
+        }
+        assert_eq!(db.sets[&b"k"[..]].encoding(), "listpack");
+        zadd(&mut db, b"k", b"1", b"m128");
+        assert_eq!(db.sets[&b"k"[..]].encoding(), "skiplist");
+    }
+
+    #[test]
+    fn limits_come_from_the_keyspace_on_every_write() {
+        let mut db = MemDb::default();
+        db.limits.max_listpack_entries = 2;
+        zadd(&mut db, b"k", b"1", b"a");
+        zadd(&mut db, b"k", b"2", b"b");
+        assert_eq!(db.sets[&b"k"[..]].encoding(), "listpack");
+        zadd(&mut db, b"k", b"3", b"c");
+        assert_eq!(db.sets[&b"k"[..]].encoding(), "skiplist");
+
+        // Raised after creation: the existing listpack takes the new threshold, as in Redis.
+        db.limits.max_listpack_entries = 1;
+        zadd(&mut db, b"j", b"1", b"a");
+        db.limits.max_listpack_entries = 3;
+        zadd(&mut db, b"j", b"2", b"b");
+        assert_eq!(db.sets[&b"j"[..]].encoding(), "listpack");
+
+        // Zero entries or a first member longer than the value limit: born a skiplist.
+        db.limits.max_listpack_entries = 0;
+        zadd(&mut db, b"z", b"1", b"a");
+        assert_eq!(db.sets[&b"z"[..]].encoding(), "skiplist");
+        db.limits = Limits {
+            max_listpack_entries: 128,
+            max_listpack_value: 3,
+        };
+        zadd(&mut db, b"v", b"1", b"abcd");
+        assert_eq!(db.sets[&b"v"[..]].encoding(), "skiplist");
+        // Counterexample: with the defaults the same member stays in a listpack.
+        db.limits = Limits::default();
+        zadd(&mut db, b"w", b"1", b"abcd");
+        assert_eq!(db.sets[&b"w"[..]].encoding(), "listpack");
     }
 }

@@ -11,7 +11,7 @@ pub fn topic() -> Topic {
     Topic {
         name: "zset",
         demos: DEMOS,
-        benches: &[],
+        benches: &[crate::bench::SUITE],
     }
 }
 

@@ -2,6 +2,7 @@
 //! backward links) plus a member → score dictionary, the small-set listpack encoding, and the
 //! command layer with Redis's exact replies (redis-10, redis-11).
 
+pub mod bench;
 pub mod command;
 pub mod demos;
 pub mod oracle;

@@ -9,6 +9,26 @@ pub const MAX_LISTPACK_ENTRIES: usize = 128;
 /// Redis's `zset-max-listpack-value` default.
 pub const MAX_LISTPACK_VALUE: usize = 64;
 
+/// The listpack thresholds (`zset-max-listpack-entries` / `zset-max-listpack-value`). Redis reads
+/// the current configuration on every insert, so a `CONFIG SET` applies to existing sets too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most members a listpack-encoded set may hold.
+    pub max_listpack_entries: usize,
+    /// Longest member (bytes) a listpack-encoded set may hold.
+    pub max_listpack_value: usize,
+}
+
+impl Default for Limits {
+    /// Redis 7.0's defaults: 128 entries, 64 bytes.
+    fn default() -> Self {
+        Limits {
+            max_listpack_entries: MAX_LISTPACK_ENTRIES,
+            max_listpack_value: MAX_LISTPACK_VALUE,
+        }
+    }
+}
+
 /// The two encodings. The listpack is modelled as a sorted vector of (score, member): one flat
 /// allocation scanned linearly, like Redis's listpack.
 #[derive(Debug, Clone)]
@@ -59,6 +79,30 @@ impl SortedSet {
             max_entries,
             max_value,
         }
+    }
+
+    /// A set created by `ZADD` under `limits` whose first member is `first_len` bytes long.
+    pub fn create(limits: Limits, first_len: usize) -> Self {
+        Self::with_limits(
+            limits.max_listpack_entries,
+            limits.max_listpack_value,
+            first_len,
+        )
+    }
+
+    /// The thresholds later inserts are checked against.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_listpack_entries: self.max_entries,
+            max_listpack_value: self.max_value,
+        }
+    }
+
+    /// Change the thresholds for later inserts (a `CONFIG SET` between commands). Never converts
+    /// by itself: like Redis, only an insert that breaks a threshold converts.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.max_entries = limits.max_listpack_entries;
+        self.max_value = limits.max_listpack_value;
     }
 
     /// A set already in the skip-list encoding (for demos and benchmarks of the big encoding).
@@ -307,6 +351,32 @@ impl SortedSet {
     /// Remove the given members (helper of the range removals and pops).
     pub fn remove_all(&mut self, entries: &[Entry]) -> usize {
         entries.iter().filter(|(m, _)| self.remove(m)).count()
+    }
+
+    /// Estimated heap bytes of this value (see `docs/redis/redis-10.md`): the skip list's
+    /// [`SkipList::heap_bytes_estimate`] plus the dictionary's table (hashbrown: a bucket of
+    /// `(Vec<u8>, f64)` and one control byte per bucket, buckets = capacity * 8/7 rounded up to
+    /// a power of two) and its own copy of every member; for a listpack, the vector and members.
+    pub fn heap_bytes_estimate(&self) -> usize {
+        use crate::skiplist::malloc_size;
+        match &self.repr {
+            Repr::Listpack(v) => {
+                malloc_size(v.capacity() * std::mem::size_of::<(f64, Vec<u8>)>())
+                    + v.iter()
+                        .map(|(_, m)| malloc_size(m.capacity()))
+                        .sum::<usize>()
+            }
+            Repr::Skiplist { zsl, dict } => {
+                let buckets = if dict.capacity() == 0 {
+                    0
+                } else {
+                    (dict.capacity() * 8 / 7).next_power_of_two()
+                };
+                let table = malloc_size(buckets * (std::mem::size_of::<(Vec<u8>, f64)>() + 1) + 16);
+                let keys: usize = dict.keys().map(|k| malloc_size(k.capacity())).sum();
+                zsl.heap_bytes_estimate() + table + keys
+            }
+        }
     }
 
     /// Shape statistics of the skip list (None while listpack-encoded).

@@ -139,20 +139,27 @@ fn random_command(rng: &mut Rng, key: &[u8], lexkey: &[u8]) -> Vec<Vec<u8>> {
     }
 }
 
-#[test]
-fn thousands_of_random_commands_match_real_redis() {
+/// A connection to the real Redis; `None` (after saying so) when it is unreachable outside CI.
+fn real_redis() -> Option<redis::Connection> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let conn = servers::redis_target()
         .map_err(|e| e.to_string())
         .and_then(|t| redis::Client::open(t.url()).map_err(|e| e.to_string()))
         .and_then(|c| c.get_connection().map_err(|e| e.to_string()));
-    let mut conn = match conn {
-        Ok(c) => c,
+    match conn {
+        Ok(c) => Some(c),
         Err(e) if !ci => {
             eprintln!("SKIPPED: real Redis unreachable ({e}); set CI=true to make this fail");
-            return;
+            None
         }
         Err(e) => panic!("real Redis unreachable under CI=true: {e}"),
+    }
+}
+
+#[test]
+fn thousands_of_random_commands_match_real_redis() {
+    let Some(mut conn) = real_redis() else {
+        return;
     };
     let seeds: Vec<u64> = match std::env::var("ZSET_DIFF_SEED") {
         Ok(s) => vec![s.parse().expect("ZSET_DIFF_SEED is a number")],
@@ -204,4 +211,91 @@ fn thousands_of_random_commands_match_real_redis() {
         del(&mut conn);
     }
     println!("{total} commands, zero differences");
+}
+
+/// A set that grows past 128 members (an alphabet of 200 members, mostly ZADDs), then shrinks:
+/// every reply and, after every command, `OBJECT ENCODING` must equal the real Redis's. The
+/// conversion happens on the 129th member on both sides and never reverts.
+#[test]
+fn growing_past_128_members_converts_like_real_redis() {
+    let Some(mut conn) = real_redis() else {
+        return;
+    };
+    let key = b"lab:redis-10:diff:grow".to_vec();
+    let del = |c: &mut redis::Connection| {
+        redis::cmd("DEL").arg(&key).query::<()>(c).expect("DEL");
+    };
+    del(&mut conn);
+    let mut db = MemDb::default();
+    let mut rng = Rng(0x5EED_0129);
+    let s = |x: &str| x.as_bytes().to_vec();
+    let mut crossed_at = None;
+    let mut max_card = 0;
+    for i in 0..900 {
+        let m = format!("member:{:03}", rng.below(200)).into_bytes();
+        let score = (rng.below(41) as f64 / 4.0 - 5.0).to_string();
+        let growing = i < 600;
+        // Growing: 3 in 4 commands are ZADDs and nothing pops. Shrinking: ZREM and ZPOPMIN.
+        let pick = if growing {
+            match rng.below(20) {
+                c @ 0..=4 => c,
+                _ => 6,
+            }
+        } else {
+            rng.below(6)
+        };
+        let argv = match pick {
+            0 => vec![s("ZREM"), key.clone(), m],
+            1 => vec![s("ZRANK"), key.clone(), m],
+            2 => vec![s("ZINCRBY"), key.clone(), s(&score), m],
+            3 => vec![
+                s("ZRANGE"),
+                key.clone(),
+                s("120"),
+                s("135"),
+                s("WITHSCORES"),
+            ],
+            4 => vec![
+                s("ZRANGEBYSCORE"),
+                key.clone(),
+                s("(-1"),
+                s("2"),
+                s("LIMIT"),
+                s("0"),
+                s("5"),
+            ],
+            5 => vec![s("ZPOPMIN"), key.clone(), s("2")],
+            _ => vec![s("ZADD"), key.clone(), s(&score), m],
+        };
+        let ours = command::run(&mut db, &argv);
+        let theirs = oracle::run_real(&mut conn, &argv);
+        let real: Option<String> = redis::cmd("OBJECT")
+            .arg("ENCODING")
+            .arg(&key)
+            .query(&mut conn)
+            .unwrap_or(None);
+        let mine = db.sets.get(&key).map(|s| s.encoding().to_string());
+        let card = db.sets.get(&key).map_or(0, |s| s.len());
+        max_card = max_card.max(card);
+        if ours != theirs || mine != real {
+            del(&mut conn);
+            let shown: Vec<String> = argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            panic!(
+                "command #{i} {shown:?}\n ours:  {ours:?} ({mine:?})\n redis: {theirs:?} ({real:?})"
+            );
+        }
+        if crossed_at.is_none() && mine.as_deref() == Some("skiplist") {
+            assert_eq!(card, 129, "the conversion happens at the 129th member");
+            crossed_at = Some(i);
+        }
+    }
+    del(&mut conn);
+    let crossed_at = crossed_at.expect("the sequence must cross 128 members");
+    assert!(max_card > 129, "the set must grow well past the threshold");
+    println!(
+        "crossed to skiplist at command #{crossed_at}, max {max_card} members, zero differences"
+    );
 }
