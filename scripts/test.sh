@@ -105,4 +105,7 @@ print(f"measured rows for: {', '.join(sorted(measured))}")
 PY
 fi
 
+step "lab bench zset --quick"
+cargo run --quiet -- bench zset --quick --json target/bench-zset-quick.json
+
 step "done in $(($(date +%s) - start))s"
