@@ -46,7 +46,7 @@ const CLIENTS: usize = 8;
 const INCRS_PER_CLIENT: usize = 300;
 const PIPELINE: usize = 100;
 const REPEATS: usize = 7;
-/// Required speed-up of one pipeline of [`PIPELINE`] over as many sequential round trips.
+/// Required speed-up of one pipeline of `PIPELINE` (100) SETs over as many sequential round trips.
 pub const MIN_SPEEDUP: f64 = 3.0;
 
 fn broken(e: impl std::fmt::Display) -> DemoError {
