@@ -7,6 +7,7 @@
 //! - [`server`]: tokio networking and the two execution modes (`single`: one executor thread owns
 //!   the keyspace, like Redis's main thread; `shared`: connection tasks lock a mutex).
 //! - [`demos`]: redis-04's demos (`lab run redis-04`).
+//! - [`bench`](mod@bench): `lab bench serve`, redis-benchmark against the real Redis and both modes.
 //!
 //! ```text
 //!   socket ─► Parser ─► [argv, argv, ...] ─► executor (single) / Mutex<Db> (shared)
@@ -20,6 +21,7 @@
 //! default). Here tokio's reactor does the I/O on its worker threads, and only *execution* is
 //! single-threaded in `single` mode, so each command pays a channel hop Redis does not.
 
+pub mod bench;
 pub mod db;
 pub mod demos;
 pub mod resp;
@@ -34,7 +36,7 @@ pub fn topic() -> Topic {
     Topic {
         name: "respd",
         demos: demos::DEMOS,
-        benches: &[],
+        benches: &[bench::SUITE],
     }
 }
 
