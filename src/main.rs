@@ -89,6 +89,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "single")]
         mode: ModeArg,
     },
+    /// Draws a small skip list built like Redis's zset (levels and spans) and traces a ZRANK search
+    /// through it (redis-10, redis-11).
+    Zset {
+        /// SCORE MEMBER pairs, as ZADD takes them (default: eight members a..h scored 1..8).
+        pairs: Vec<String>,
+        /// The 1-based rank to search for (default: the middle one).
+        #[arg(long)]
+        rank: Option<usize>,
+        /// Seed of the level coin flips.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Finds questions by words in either language (跳表, "skip list", mvcc, ...).
     Search {
         #[arg(required = true)]
@@ -158,6 +170,7 @@ fn main() -> ExitCode {
         } => cmd::bench::bench(&registry, &suites, quick, json),
         Command::Doctor { json } => cmd::doctor::doctor(&registry, json),
         Command::Gpm => cmd::gpm::gpm(),
+        Command::Zset { pairs, rank, seed } => cmd::zset::zset(&pairs, rank, seed),
         Command::Serve { port, mode } => cmd::serve::serve(
             port,
             match mode {

@@ -267,3 +267,23 @@ fn gpm_prints_a_readable_trace_of_a_small_run() {
         assert!(out.contains(expected), "no {expected:?} in:\n{out}");
     }
 }
+
+#[test]
+fn zset_draws_levels_and_traces_a_rank_and_refuses_bad_pairs() {
+    let o = run(&["zset", "--rank", "3", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "lab zset failed: {err}");
+    assert!(out.contains("L1  HEAD"), "no level-1 row in:\n{out}");
+    assert!(out.contains("rank 3 (c)"), "no trace to c in:\n{out}");
+    for bad in [
+        &["zset", "1", "a", "2"][..],
+        &["zset", "nan", "a"],
+        &["zset", "1", "a", "2", "a"],
+        &["zset", "--rank", "5", "1", "a"],
+    ] {
+        let o = run(bad);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad:?} should be refused: {err}");
+        assert!(err.contains("error:"), "{bad:?}: no clear error in {err:?}");
+    }
+}

@@ -8,6 +8,7 @@ pub mod run;
 pub mod search;
 pub mod serve;
 pub mod show;
+pub mod zset;
 
 use catalog::{Need, Question, Registry};
 
