@@ -270,7 +270,9 @@ fn gpm_prints_a_readable_trace_of_a_small_run() {
 
 #[test]
 fn zset_draws_levels_and_traces_a_rank_and_refuses_bad_pairs() {
-    let o = run(&["zset", "--rank", "3", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    let o = run(&[
+        "zset", "--rank", "3", "1", "a", "2", "b", "3", "c", "4", "d",
+    ]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "lab zset failed: {err}");
     assert!(out.contains("L1  HEAD"), "no level-1 row in:\n{out}");

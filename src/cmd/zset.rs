@@ -67,7 +67,10 @@ fn members(pairs: &[String]) -> anyhow::Result<Vec<(f64, String)>> {
     let mut out = Vec::new();
     for pair in pairs.chunks(2) {
         let Some(score) = zset::parse_score(pair[0].as_bytes()) else {
-            bail!("{:?} is not a valid score (a float, inf or -inf; not NaN)", pair[0]);
+            bail!(
+                "{:?} is not a valid score (a float, inf or -inf; not NaN)",
+                pair[0]
+            );
         };
         ensure!(
             seen.insert(pair[1].clone()),
