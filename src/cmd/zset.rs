@@ -54,7 +54,7 @@ fn members(pairs: &[String]) -> anyhow::Result<Vec<(f64, String)>> {
             .collect());
     }
     ensure!(
-        pairs.len() % 2 == 0,
+        pairs.len().is_multiple_of(2),
         "expected SCORE MEMBER pairs, like ZADD's arguments (got {} words)",
         pairs.len()
     );
