@@ -36,6 +36,7 @@ pub mod limit_demos;
 pub mod patterns;
 pub mod patterns_demos;
 pub mod pool;
+mod probe;
 pub mod semaphore;
 pub mod tasks;
 pub mod waitgroup;

@@ -2,13 +2,14 @@
 //! side is `go/cmd/go19-limit`; both fill the same [`LimitReport`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use catalog::{Ctx, Demo, DemoError, Need, check_eq};
 use crossbeam_channel::bounded;
 
 use crate::pool::{Pool, SubmitError};
+use crate::probe::{Tracker, work};
 use crate::semaphore::Semaphore;
 use crate::tasks::Tasks;
 
@@ -72,27 +73,6 @@ pub fn broken_promises(r: &LimitReport) -> Vec<String> {
         ));
     }
     broken
-}
-
-/// Counts jobs inside a region and remembers the most at once.
-#[derive(Debug, Default)]
-struct Tracker {
-    inside: AtomicI64,
-    peak: AtomicI64,
-}
-
-impl Tracker {
-    fn enter(&self) {
-        let n = self.inside.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(n, Ordering::SeqCst);
-    }
-    fn leave(&self) {
-        self.inside.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn work() -> u64 {
-    (0..20_000u64).fold(0, |a, i| a.wrapping_add(std::hint::black_box(i)))
 }
 
 /// Runs both limiters in `tasks` and reports what they did.

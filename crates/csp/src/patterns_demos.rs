@@ -3,7 +3,7 @@
 //! leak check (Rust: the [`Tasks`] registry; Go: `runtime.NumGoroutine` back to its baseline).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use catalog::{Ctx, Demo, DemoError, Need, check, check_eq};
@@ -12,6 +12,7 @@ use crossbeam_channel::{bounded, unbounded};
 use crate::context::Context;
 use crate::errgroup::Group;
 use crate::patterns::{self, Contender};
+use crate::probe::{Tracker, work};
 use crate::tasks::Tasks;
 
 /// How long a "slow" task would run if nobody cancelled it; far above any real run.
@@ -156,27 +157,6 @@ pub fn observe_errgroup() -> ErrgroupObs {
         wait_ms,
         leaked: leaked(&tasks, &before),
     }
-}
-
-/// Counts tasks inside a region and keeps the most at once.
-#[derive(Debug, Default)]
-struct Tracker {
-    inside: AtomicI64,
-    peak: AtomicI64,
-}
-
-impl Tracker {
-    fn enter(&self) {
-        let n = self.inside.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(n, Ordering::SeqCst);
-    }
-    fn leave(&self) {
-        self.inside.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn work() -> u64 {
-    (0..20_000u64).fold(0, |a, i| a.wrapping_add(std::hint::black_box(i)))
 }
 
 /// Errgroup with a limit: the first [`LIMIT`] tasks are held inside at a gate, a `try_spawn` is

@@ -2,6 +2,9 @@
 //! channels and `select`. No sleeps: a test that needs a thread to be parked first waits for the
 //! channel to report it in `waiting()`.
 
+mod common;
+use common::{until_receivers, until_senders};
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -9,20 +12,6 @@ use std::time::Duration;
 
 use gochan::chan::{Chan, CloseError, RecvError, Select, SendError, TryRecvError, TrySendError};
 use proptest::prelude::*;
-
-/// Yields until `n` receivers are parked on `ch`.
-fn until_receivers<T>(ch: &Chan<T>, n: usize) {
-    while ch.waiting().0 < n {
-        thread::yield_now();
-    }
-}
-
-/// Yields until `n` senders are parked on `ch`.
-fn until_senders<T>(ch: &Chan<T>, n: usize) {
-    while ch.waiting().1 < n {
-        thread::yield_now();
-    }
-}
 
 // A buffered channel accepts `cap` values without a receiver, then a non-blocking send reports full.
 #[test]

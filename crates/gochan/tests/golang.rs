@@ -4,23 +4,12 @@
 //! down by closing channels, so every test joins what it started (except `select3`'s operations on the nil
 //! channel, which by definition never return).
 
+mod common;
+use common::{until_receivers, until_senders};
+
 use std::thread;
 
 use gochan::chan::{Chan, Select};
-
-/// Yields until `n` receivers are parked on `ch` (instead of Go's sleep-and-retry loops).
-fn until_receivers<T>(ch: &Chan<T>, n: usize) {
-    while ch.waiting().0 < n {
-        thread::yield_now();
-    }
-}
-
-/// Yields until `n` senders are parked on `ch`.
-fn until_senders<T>(ch: &Chan<T>, n: usize) {
-    while ch.waiting().1 < n {
-        thread::yield_now();
-    }
-}
 
 /// <https://github.com/golang/go/blob/master/test/chan/doubleselect.go>
 ///
