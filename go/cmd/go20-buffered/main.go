@@ -32,6 +32,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"gmrlab/internal/goprobe"
 )
 
 // deadline bounds every wait for a goroutine to park. It is a safety net, not a way to order
@@ -87,25 +89,10 @@ func sendAll(ch chan<- int, n int, completed *atomic.Int64, done chan<- struct{}
 	}
 }
 
-// parkedIn reports whether a goroutine running function fn is parked in the given wait state
-// (the word in brackets of a traceback header, e.g. "chan send").
-func parkedIn(fn, state string) bool {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-		header, body, _ := strings.Cut(g, "\n")
-		inState := strings.Contains(header, "["+state+"]") || strings.Contains(header, "["+state+",")
-		if inState && strings.Contains(body, fn+"(") {
-			return true
-		}
-	}
-	return false
-}
-
 // waitParked polls until parkedIn holds, or the deadline passes.
 func waitParked(fn, state string) error {
 	stop := time.Now().Add(deadline)
-	for !parkedIn(fn, state) {
+	for !goprobe.ParkedIn(fn, state) {
 		if time.Now().After(stop) {
 			return fmt.Errorf("no goroutine in %s parked in %q within %v", fn, state, deadline)
 		}

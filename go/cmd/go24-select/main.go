@@ -27,6 +27,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"gmrlab/internal/goprobe"
 )
 
 // deadline bounds every wait; it is a safety net, never the thing that orders events.
@@ -73,24 +75,9 @@ type timersReport struct {
 	Modes     []timerMode `json:"modes"`
 }
 
-// parkedIn reports whether a goroutine running function fn is parked in the given wait state
-// (the word in brackets of a traceback header, e.g. "select").
-func parkedIn(fn, state string) bool {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-		header, body, _ := strings.Cut(g, "\n")
-		inState := strings.Contains(header, "["+state+"]") || strings.Contains(header, "["+state+",")
-		if inState && strings.Contains(body, fn+"(") {
-			return true
-		}
-	}
-	return false
-}
-
 func waitParked(fn, state string) bool {
 	stop := time.Now().Add(deadline)
-	for !parkedIn(fn, state) {
+	for !goprobe.ParkedIn(fn, state) {
 		if time.Now().After(stop) {
 			return false
 		}
