@@ -1,33 +1,30 @@
 //! When a reader-writer lock pays off (go-18): the same work under Go's `RWMutex` and Go's `Mutex`
 //! (the ports [`GoRwMutex`] and [`GoMutex`]) on two workloads. std's `RwLock` and `Mutex` implement
-//! [`ReadWriteLock`] too (the unit tests use them), but the demos do not assert their timing: with
-//! a write every 200 operations, std's readers overlapped far less often than the port's here.
+//! [`ReadWriteLock`] too (the unit tests use them).
 //!
 //! ```text
-//!   read-heavy (1 write in 200, each read section ~10 µs of arithmetic):
+//!   read-heavy (1 write in 100, each read section waits ~100 µs while holding the read lock):
 //!     Mutex:    A[read]B[read]A[read]B[read]…      one reader at a time → 2 × N sections long
-//!     RWMutex:  A[read]A[read]A[read]…             readers overlap on the 2 CPUs → ~N sections
+//!     RWMutex:  A[read]A[read]A[read]…             readers wait side by side → ~N sections
 //!               B[read]B[read]B[read]…
 //!   write-heavy (9 writes in 10, each section a counter increment):
 //!     both serialise every write, and Go's RWMutex Lock/Unlock is Mutex Lock/Unlock plus two more
 //!     atomic adds on readerCount (and a parked OS thread for each reader behind a writer)
 //! ```
 //!
-//! The read section's work is a fixed number of xorshift steps, calibrated once at start-up to take
-//! [`READ_SECTION`] in this build, so a debug build does the same amount of *time* per section as a
-//! release build and the ratios compare like with like. It is work, not a timed spin: a reader that
-//! loses its CPU in the middle does not finish its section while the other reader runs, so a single
-//! CPU cannot fake the overlap.
+//! A long read section *waits* (a sleep standing for a disk or network read made under the lock)
+//! rather than computes. That makes the read-heavy claim a property of the lock and not of the
+//! machine: two computing readers overlap only when two CPUs are free, and on a shared CI machine
+//! they often are not, while two waiting readers overlap on any number of CPUs. The gain for
+//! computing readers is the same overlap plus a free CPU per reader (go-14's subject).
 //!
-//! The mechanism is measured apart from the clock: every read section counts itself in an atomic
-//! `inside` counter and records the maximum. Under a reader-writer lock it reaches 2 (both threads
-//! reading at once); under a mutex it stays 1. A control runs the same work with no lock, on one
-//! thread and on two: when other processes hold the CPUs, two unlocked threads are no faster than
-//! one, and a slow attempt is inconclusive rather than a refutation ([`read_heavy_verdict`]).
+//! The mechanism is also counted apart from the clock: every read section counts itself in an
+//! atomic `inside` counter and records the maximum. Under a reader-writer lock it reaches 2 (both
+//! threads reading at once); under a mutex it stays 1.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Barrier, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Barrier, Mutex, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,15 +33,15 @@ use crate::rwmutex::GoRwMutex;
 
 /// Threads taking the lock: one per CPU of the 2-vCPU machine the lab targets.
 pub const THREADS: usize = 2;
-/// How long one read section of the read-heavy workload takes (when it has a CPU to itself).
-pub const READ_SECTION: Duration = Duration::from_micros(10);
+/// How long one read section of the read-heavy workload waits while holding the read lock.
+pub const READ_SECTION: Duration = Duration::from_micros(100);
 /// Runs of each lock per attempt; an attempt compares medians.
 pub const RUNS: usize = 5;
 /// Attempts before a demo gives up on its claim (timing on a shared VM is noisy).
-pub const ATTEMPTS: usize = 3;
+pub const ATTEMPTS: usize = 5;
 /// The read-heavy claim: the reader-writer lock finishes the same work at least this many times
 /// faster than the mutex (2× is the ideal with two threads and no writes).
-pub const MIN_READ_SPEEDUP: f64 = 1.3;
+pub const MIN_READ_SPEEDUP: f64 = 1.5;
 /// The write-heavy claim: the reader-writer lock takes at least this fraction of the mutex's time
 /// (it is not more than 5% faster; in practice it is slower).
 pub const MIN_WRITE_RATIO: f64 = 0.95;
@@ -58,7 +55,7 @@ pub struct Workload {
     /// `writes` of every `of` operations take the write lock.
     pub writes: u32,
     pub of: u32,
-    /// Whether a read section does [`READ_SECTION`] of work (otherwise it just reads the counter).
+    /// Whether a read section waits [`READ_SECTION`] (otherwise it just reads the counter).
     pub long_reads: bool,
 }
 
@@ -79,9 +76,9 @@ impl Workload {
 
 pub const READ_HEAVY: Workload = Workload {
     name: "read-heavy",
-    ops: 1_000,
+    ops: 300,
     writes: 1,
-    of: 200,
+    of: 100,
     long_reads: true,
 };
 
@@ -143,37 +140,9 @@ impl ReadWriteLock for RwLock<()> {
     }
 }
 
-/// `steps` xorshift steps: arithmetic the optimiser cannot skip, with no memory traffic.
-pub fn work(steps: u64) -> u64 {
-    let mut x = black_box(0x9E37_79B9_7F4A_7C15u64);
-    for _ in 0..black_box(steps) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
-    black_box(x)
-}
-
-/// Steps of [`work`] that take `d` in this build on this machine: the fastest of several timed
-/// batches (the fastest is the one least disturbed by other processes).
-pub fn calibrate(d: Duration) -> u64 {
-    const BATCH: u64 = 20_000;
-    let best = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            work(BATCH);
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or(Duration::from_micros(1));
-    let per_step = best.as_secs_f64() / BATCH as f64;
-    ((d.as_secs_f64() / per_step.max(1e-12)) as u64).max(1)
-}
-
-/// [`calibrate`]d once per process for [`READ_SECTION`].
-pub fn read_section_steps() -> u64 {
-    static STEPS: OnceLock<u64> = OnceLock::new();
-    *STEPS.get_or_init(|| calibrate(READ_SECTION))
+/// A long read section: the thread waits [`READ_SECTION`] without using a CPU.
+fn long_read() {
+    thread::sleep(READ_SECTION);
 }
 
 /// One run of a workload on one lock.
@@ -189,26 +158,9 @@ pub struct Run {
     pub count: u64,
 }
 
-/// No lock at all: the control that shows how much parallelism the machine gives two threads.
-#[derive(Debug, Default)]
-pub struct NoLock;
-
-impl ReadWriteLock for NoLock {
-    fn read<R>(&self, f: impl FnOnce() -> R) -> R {
-        f()
-    }
-    fn write<R>(&self, f: impl FnOnce() -> R) -> R {
-        f()
-    }
-}
-
-/// Runs `w` on `lock` with [`THREADS`] threads; `steps` is the work of a long read section.
-pub fn run<L: ReadWriteLock>(lock: &L, w: Workload, steps: u64) -> Run {
-    run_on(lock, w, steps, THREADS)
-}
-
-/// Runs `w` on `lock` with `threads` threads, each doing `w.ops` operations.
-pub fn run_on<L: ReadWriteLock>(lock: &L, w: Workload, steps: u64, threads: usize) -> Run {
+/// Runs `w` on `lock` with [`THREADS`] threads, each doing `w.ops` operations.
+pub fn run<L: ReadWriteLock>(lock: &L, w: Workload) -> Run {
+    let threads = THREADS;
     let counter = AtomicU64::new(0);
     let inside = AtomicUsize::new(0);
     let max_inside = AtomicUsize::new(0);
@@ -236,9 +188,11 @@ pub fn run_on<L: ReadWriteLock>(lock: &L, w: Workload, steps: u64, threads: usiz
                                 overlapped.fetch_add(1, Ordering::Relaxed);
                             }
                             let v = counter.load(Ordering::Relaxed);
-                            let r = if w.long_reads { work(steps) } else { v };
+                            if w.long_reads {
+                                long_read();
+                            }
                             inside.fetch_sub(1, Ordering::SeqCst);
-                            r
+                            v
                         });
                         reads.fetch_add(1, Ordering::Relaxed);
                     }
@@ -270,27 +224,16 @@ pub fn median(runs: &[Run]) -> Run {
 /// alternating runs each, plus the largest reader overlap any run saw.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Comparison {
-    /// One thread doing both threads' work without a lock: the serial time.
-    pub alone: Run,
-    /// Both threads without a lock: the parallel time this machine allows right now.
-    pub free: Run,
     pub mutex: Run,
     pub rw: Run,
     pub mutex_max_readers_inside: usize,
     pub rw_max_readers_inside: usize,
-    /// The lowest `alone / free` of any one run: how busy the machine got during the attempt.
-    pub min_capacity: f64,
 }
 
 impl Comparison {
     /// How many times longer the mutex took than the reader-writer lock.
     pub fn speedup(&self) -> f64 {
         speedup(self.mutex.elapsed, self.rw.elapsed)
-    }
-
-    /// How many times faster two unlocked threads did the work than one: ~2 with two free CPUs.
-    pub fn capacity(&self) -> f64 {
-        speedup(self.alone.elapsed, self.free.elapsed)
     }
 }
 
@@ -306,26 +249,15 @@ pub fn compare<M: ReadWriteLock, R: ReadWriteLock>(
     mutex: impl Fn() -> M,
     rw: impl Fn() -> R,
 ) -> Comparison {
-    let steps = read_section_steps();
-    let alone_w = Workload {
-        ops: w.ops * THREADS as u32,
-        ..w
-    };
     // A warm-up, not counted: the first run pays for thread start-up and a cold CPU.
-    run(&NoLock, w, steps);
-    let (mut alone, mut free, mut ms, mut rs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    run(&mutex(), w);
+    let (mut ms, mut rs) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        alone.push(run_on(&NoLock, alone_w, steps, 1));
-        free.push(run(&NoLock, w, steps));
-        ms.push(run(&mutex(), w, steps));
-        rs.push(run(&rw(), w, steps));
+        ms.push(run(&mutex(), w));
+        rs.push(run(&rw(), w));
     }
     let most = |v: &[Run]| v.iter().map(|r| r.max_readers_inside).max().unwrap_or(0);
-    let times = |v: &[Run]| v.iter().map(|r| r.elapsed).collect::<Vec<_>>();
     Comparison {
-        min_capacity: min_capacity(&times(&alone), &times(&free)),
-        alone: median(&alone),
-        free: median(&free),
         mutex: median(&ms),
         rw: median(&rs),
         mutex_max_readers_inside: most(&ms),
@@ -333,69 +265,9 @@ pub fn compare<M: ReadWriteLock, R: ReadWriteLock>(
     }
 }
 
-/// The lowest `alone / free` over paired runs (0 with no runs).
-pub fn min_capacity(alone: &[Duration], free: &[Duration]) -> f64 {
-    alone
-        .iter()
-        .zip(free)
-        .map(|(a, f)| speedup(*a, *f))
-        .reduce(f64::min)
-        .unwrap_or(0.0)
-}
-
 /// The read-heavy claim: the reader-writer lock did the work at least [`MIN_READ_SPEEDUP`]× faster.
 pub fn rw_wins_read_heavy(mutex: Duration, rw: Duration) -> bool {
     speedup(mutex, rw) >= MIN_READ_SPEEDUP
-}
-
-/// Two unlocked threads must do the read-heavy work at least this many times faster than one for
-/// a slow attempt to count against the claim: below it, other processes hold the CPUs and readers
-/// cannot run in parallel, whatever the lock.
-pub const MIN_CAPACITY: f64 = 1.25;
-
-/// From this much parallelism on (two free CPUs give ~2), a reader-writer lock that misses its
-/// [`required_speedup`] refutes the claim instead of leaving the attempt inconclusive.
-pub const CLEAR_CAPACITY: f64 = 1.6;
-
-/// The speedup the reader-writer lock must reach when unlocked threads reach `capacity`
-/// (`alone / free`): [`MIN_READ_SPEEDUP`] on a free machine, or half the parallel gain the machine
-/// offered if that is less (another process holding one of 2 CPUs leaves ~1.33×, so ~1.17× is
-/// required). `None` when the machine offered too little to tell ([`MIN_CAPACITY`]).
-pub fn required_speedup(capacity: f64) -> Option<f64> {
-    (capacity >= MIN_CAPACITY).then(|| MIN_READ_SPEEDUP.min(1.0 + (capacity - 1.0) / 2.0))
-}
-
-/// What one read-heavy attempt showed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadVerdict {
-    /// The reader-writer lock was faster by the [`required_speedup`].
-    Shown,
-    /// It was not, although the machine gave the two threads room to run in parallel
-    /// ([`CLEAR_CAPACITY`]).
-    Refuted,
-    /// The machine was too busy to tell: unlocked threads ran in parallel too little.
-    Inconclusive,
-}
-
-/// Decides a read-heavy attempt from the times of the mutex and the reader-writer lock, and the
-/// parallelism the unlocked control runs found (`alone / free`): `capacity` from the medians sets
-/// the speedup required, and `min_capacity`, the worst single run, must show that the machine
-/// stayed free throughout before a miss counts against the claim.
-pub fn read_heavy_verdict(
-    mutex: Duration,
-    rw: Duration,
-    capacity: f64,
-    min_capacity: f64,
-) -> ReadVerdict {
-    match required_speedup(capacity) {
-        // Even a large gain would not be parallel reading here: it could only come from the
-        // mutex's own overhead (hand-offs, wake-ups).
-        None => ReadVerdict::Inconclusive,
-        Some(need) if speedup(mutex, rw) >= need => ReadVerdict::Shown,
-        Some(_) if min_capacity >= CLEAR_CAPACITY => ReadVerdict::Refuted,
-        // Some room, but the load that took the rest may have hit the locked runs harder.
-        Some(_) => ReadVerdict::Inconclusive,
-    }
 }
 
 /// The write-heavy claim: the reader-writer lock gained nothing, `rw / mutex ≥` [`MIN_WRITE_RATIO`].
@@ -409,21 +281,6 @@ pub fn readers_shared_only_the_rw_lock(mutex_max_inside: usize, rw_max_inside: u
     mutex_max_inside == 1 && rw_max_inside == THREADS
 }
 
-/// Why the read-heavy claim cannot be shown here, if it cannot: one CPU runs one reader at a time.
-pub fn parallelism_missing(cpus: usize) -> Option<String> {
-    (cpus < THREADS).then(|| {
-        format!(
-            "skipped: this machine offers {cpus} CPU; readers can only run in parallel on \
-             {THREADS} or more, so a reader-writer lock cannot beat a mutex on time here"
-        )
-    })
-}
-
-/// CPUs this process may use.
-pub fn cpus() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,53 +290,12 @@ mod tests {
     #[test]
     fn read_heavy_needs_a_real_speedup() {
         assert!(rw_wins_read_heavy(US(2000), US(1000)), "2× is the ideal");
-        assert!(rw_wins_read_heavy(US(1310), US(1000)));
-        assert!(!rw_wins_read_heavy(US(1200), US(1000)), "1.2× is noise");
+        assert!(rw_wins_read_heavy(US(1510), US(1000)));
+        assert!(
+            !rw_wins_read_heavy(US(1300), US(1000)),
+            "1.3× is not overlap"
+        );
         assert!(!rw_wins_read_heavy(US(1000), US(1500)), "rw slower");
-    }
-
-    #[test]
-    fn a_busy_machine_makes_a_slow_attempt_inconclusive_not_a_pass() {
-        use ReadVerdict::*;
-        assert_eq!(read_heavy_verdict(US(2000), US(1100), 1.9, 1.9), Shown);
-        assert_eq!(
-            read_heavy_verdict(US(2000), US(1100), 1.0, 1.0),
-            Inconclusive,
-            "a gain without parallelism is not parallel reading"
-        );
-        assert_eq!(read_heavy_verdict(US(2000), US(1900), 1.9, 1.9), Refuted);
-        assert_eq!(
-            read_heavy_verdict(US(2000), US(1900), 1.2, 1.2),
-            Inconclusive
-        );
-        assert_eq!(read_heavy_verdict(US(1000), US(2000), 1.6, 1.6), Refuted);
-        // One CPU taken by another process: unlocked threads gain 1.33×, the lock must gain 1.17×.
-        assert_eq!(read_heavy_verdict(US(1200), US(1000), 1.33, 1.33), Shown);
-        assert_eq!(
-            read_heavy_verdict(US(1100), US(1000), 1.33, 1.33),
-            Inconclusive
-        );
-        assert_eq!(read_heavy_verdict(US(1100), US(1000), 1.7, 1.7), Refuted);
-        // A free machine by the medians, but one run found it busy: the miss does not count.
-        assert_eq!(
-            read_heavy_verdict(US(1100), US(1000), 1.9, 1.1),
-            Inconclusive
-        );
-        assert_eq!(read_heavy_verdict(US(1500), US(1000), 1.9, 1.1), Shown);
-    }
-
-    #[test]
-    fn min_capacity_is_the_worst_paired_run() {
-        let c = min_capacity(&[US(20), US(20), US(20)], &[US(10), US(16), US(11)]);
-        assert!((c - 1.25).abs() < 1e-9, "{c}");
-        assert_eq!(min_capacity(&[], &[]), 0.0);
-    }
-
-    #[test]
-    fn the_required_speedup_follows_the_machine_up_to_the_claim() {
-        assert_eq!(required_speedup(2.0), Some(MIN_READ_SPEEDUP));
-        assert_eq!(required_speedup(1.5), Some(1.25));
-        assert_eq!(required_speedup(1.1), None);
     }
 
     #[test]
@@ -506,16 +322,8 @@ mod tests {
     }
 
     #[test]
-    fn one_cpu_is_a_skip_with_a_reason() {
-        assert!(parallelism_missing(2).is_none());
-        assert!(parallelism_missing(8).is_none());
-        let why = parallelism_missing(1).expect("one CPU cannot overlap readers");
-        assert!(why.contains("1 CPU"), "{why}");
-    }
-
-    #[test]
     fn writes_are_spread_over_the_mix() {
-        assert_eq!(READ_HEAVY.total_writes(), 2 * 1_000 / 200);
+        assert_eq!(READ_HEAVY.total_writes(), 2 * 300 / 100);
         assert_eq!(WRITE_HEAVY.total_writes(), 2 * 20_000 * 9 / 10);
         assert!(READ_HEAVY.is_write(0, 0) && !READ_HEAVY.is_write(1, 0));
     }
@@ -531,8 +339,6 @@ mod tests {
     }
 
     /// Every lock keeps every write and counts its readers; a mutex never lets two readers in.
-    /// (Whether two readers do meet under a reader-writer lock needs two free CPUs, so that is the
-    /// demo's claim, retried, and not a unit test's.)
     #[test]
     fn every_lock_keeps_every_write_and_the_mutexes_admit_one_reader() {
         let w = Workload {
@@ -542,10 +348,10 @@ mod tests {
             long_reads: false,
             name: "test",
         };
-        let go_m = run(&GoMutex::new(), w, 1);
-        let std_m = run(&Mutex::new(()), w, 1);
-        let go_rw = run(&GoRwMutex::new(), w, 1);
-        let std_rw = run(&RwLock::new(()), w, 1);
+        let go_m = run(&GoMutex::new(), w);
+        let std_m = run(&Mutex::new(()), w);
+        let go_rw = run(&GoRwMutex::new(), w);
+        let std_rw = run(&RwLock::new(()), w);
         for r in [go_m, std_m, go_rw, std_rw] {
             assert_eq!(r.count, w.total_writes(), "{r:?}");
             assert_eq!(r.reads, 2 * 2_000 - w.total_writes(), "{r:?}");
@@ -555,10 +361,28 @@ mod tests {
         assert_eq!((go_m.overlapped_reads, std_m.overlapped_reads), (0, 0));
     }
 
+    /// Waiting readers meet under both reader-writer locks on any machine, and finish well before
+    /// the mutexes do.
     #[test]
-    fn calibration_scales_with_the_target() {
-        let short = calibrate(US(10));
-        let long = calibrate(US(1000));
-        assert!(short >= 1 && long > short * 10, "{short} {long}");
+    fn waiting_readers_overlap_under_both_reader_writer_locks() {
+        let w = Workload {
+            ops: 40,
+            ..READ_HEAVY
+        };
+        let ports = compare(w, GoMutex::new, GoRwMutex::new);
+        let std = compare(w, || Mutex::new(()), || RwLock::new(()));
+        for c in [ports, std] {
+            assert!(
+                readers_shared_only_the_rw_lock(
+                    c.mutex_max_readers_inside,
+                    c.rw_max_readers_inside
+                ),
+                "{c:?}"
+            );
+            assert!(
+                c.rw.overlapped_reads > 0 && c.mutex.overlapped_reads == 0,
+                "{c:?}"
+            );
+        }
     }
 }

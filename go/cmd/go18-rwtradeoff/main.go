@@ -3,13 +3,12 @@
 // prints what it measured as one JSON document:
 //
 //   - read-heavy: -threads goroutines each do -read-ops operations, -read-writes in -read-of of
-//     them writes, every read section doing about -section-us of arithmetic (a fixed number of
-//     xorshift steps, calibrated at start-up), so readers can overlap on two CPUs;
+//     them writes, every read section waiting -section-us while it holds the read lock (a sleep
+//     standing for I/O done under the lock), so readers can overlap on any number of CPUs;
 //   - write-heavy: -write-ops operations each, -write-writes in -write-of of them writes, every
 //     section a counter load (and store for a write).
 //
-// For each workload it reports the median elapsed time of -runs runs under no lock (one goroutine
-// doing all the work, and -threads goroutines: the parallelism the machine allows), sync.Mutex and
+// For each workload it reports the median elapsed time of -runs runs under sync.Mutex and
 // sync.RWMutex, and the most read sections in progress at once under each lock.
 //
 // Standard library only. Run: cd go && go run ./cmd/go18-rwtradeoff
@@ -24,6 +23,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -51,26 +51,21 @@ type run struct {
 // result mirrors the Rust struct gosync::rw_tradeoff_demos::GoWorkload.
 type result struct {
 	Workload              workload `json:"workload"`
-	Alone                 run      `json:"alone"`
-	Free                  run      `json:"free"`
 	Mutex                 run      `json:"mutex"`
 	Rw                    run      `json:"rw"`
 	MutexMaxReadersInside uint32   `json:"mutex_max_readers_inside"`
 	RwMaxReadersInside    uint32   `json:"rw_max_readers_inside"`
 	TotalWrites           uint64   `json:"total_writes"`
-	AloneRunsNs           []int64  `json:"alone_runs_ns"`
-	FreeRunsNs            []int64  `json:"free_runs_ns"`
 }
 
 type report struct {
-	GoVersion    string   `json:"go_version"`
-	Gomaxprocs   int      `json:"gomaxprocs"`
-	NumCPU       int      `json:"num_cpu"`
-	Threads      int      `json:"threads"`
-	Runs         int      `json:"runs"`
-	SectionUs    int64    `json:"section_us"`
-	SectionSteps uint64   `json:"section_steps"`
-	Results      []result `json:"results"`
+	GoVersion  string   `json:"go_version"`
+	Gomaxprocs int      `json:"gomaxprocs"`
+	NumCPU     int      `json:"num_cpu"`
+	Threads    int      `json:"threads"`
+	Runs       int      `json:"runs"`
+	SectionUs  int64    `json:"section_us"`
+	Results    []result `json:"results"`
 }
 
 // rwLocker is the shared and exclusive side of a lock; a Mutex gives its one lock for both.
@@ -95,47 +90,18 @@ func (l *rwLock) runlock() { l.m.RUnlock() }
 func (l *rwLock) lock()    { l.m.Lock() }
 func (l *rwLock) unlock()  { l.m.Unlock() }
 
-// noLock is the control: no exclusion at all.
-type noLock struct{}
-
-func (noLock) rlock()   {}
-func (noLock) runlock() {}
-func (noLock) lock()    {}
-func (noLock) unlock()  {}
-
 var sink atomic.Uint64
 
-// work does steps xorshift steps: arithmetic with no memory traffic.
-func work(steps uint64) uint64 {
-	x := uint64(0x9E3779B97F4A7C15)
-	for i := uint64(0); i < steps; i++ {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
+// wait blocks the goroutine's thread in nanosleep(2) for d. time.Sleep would park the goroutine
+// on the runtime's timers instead, whose wake-up here comes ~1 ms late for a 100 µs sleep, while
+// the Rust side's thread::sleep is this same nanosleep.
+func wait(d time.Duration) {
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
 	}
-	return x
 }
 
-// calibrate returns the steps of work that take d, from the fastest of several timed batches.
-func calibrate(d time.Duration) uint64 {
-	const batch = 20000
-	best := time.Duration(1 << 62)
-	for i := 0; i < 7; i++ {
-		t := time.Now()
-		sink.Add(work(batch))
-		if e := time.Since(t); e < best {
-			best = e
-		}
-	}
-	perStep := float64(best) / batch
-	steps := uint64(float64(d) / perStep)
-	if steps < 1 {
-		steps = 1
-	}
-	return steps
-}
-
-func runOn(l rwLocker, w workload, steps uint64, threads int) run {
+func runOn(l rwLocker, w workload, section time.Duration, threads int) run {
 	var counter, overlapped, reads atomic.Uint64
 	var inside, maxInside atomic.Uint32
 	var ready, done sync.WaitGroup
@@ -173,7 +139,7 @@ func runOn(l rwLocker, w workload, steps uint64, threads int) run {
 				}
 				v := counter.Load()
 				if w.LongReads {
-					v = work(steps)
+					wait(section)
 				}
 				local ^= v
 				inside.Add(^uint32(0))
@@ -212,17 +178,13 @@ func most(rs []run) uint32 {
 	return m
 }
 
-func compare(w workload, steps uint64, threads, runs int) result {
-	aloneW := w
-	aloneW.Ops = w.Ops * uint32(threads)
+func compare(w workload, section time.Duration, threads, runs int) result {
 	// A warm-up, not counted: the first run pays for goroutine start-up and a cold CPU.
-	runOn(noLock{}, w, steps, threads)
-	var alone, free, mu, rw []run
+	runOn(&mutexLock{}, w, section, threads)
+	var mu, rw []run
 	for i := 0; i < runs; i++ {
-		alone = append(alone, runOn(noLock{}, aloneW, steps, 1))
-		free = append(free, runOn(noLock{}, w, steps, threads))
-		mu = append(mu, runOn(&mutexLock{}, w, steps, threads))
-		rw = append(rw, runOn(&rwLock{}, w, steps, threads))
+		mu = append(mu, runOn(&mutexLock{}, w, section, threads))
+		rw = append(rw, runOn(&rwLock{}, w, section, threads))
 	}
 	var writes uint64
 	for t := 0; t < threads; t++ {
@@ -232,32 +194,23 @@ func compare(w workload, steps uint64, threads, runs int) result {
 			}
 		}
 	}
-	elapsed := func(rs []run) []int64 {
-		out := make([]int64, len(rs))
-		for i, x := range rs {
-			out[i] = x.ElapsedNs
-		}
-		return out
-	}
 	r := result{
-		AloneRunsNs:           elapsed(alone),
-		FreeRunsNs:            elapsed(free),
 		Workload:              w,
 		MutexMaxReadersInside: most(mu),
 		RwMaxReadersInside:    most(rw),
 		TotalWrites:           writes,
 	}
-	r.Alone, r.Free, r.Mutex, r.Rw = median(alone), median(free), median(mu), median(rw)
+	r.Mutex, r.Rw = median(mu), median(rw)
 	return r
 }
 
 func main() {
 	threads := flag.Int("threads", 2, "goroutines taking the lock")
 	runs := flag.Int("runs", 5, "runs per lock; the median is reported")
-	sectionUs := flag.Int64("section-us", 10, "work in one long read section, µs")
-	readOps := flag.Uint("read-ops", 1000, "read-heavy: operations per goroutine")
+	sectionUs := flag.Int64("section-us", 100, "wait in one long read section, µs")
+	readOps := flag.Uint("read-ops", 300, "read-heavy: operations per goroutine")
 	readWrites := flag.Uint("read-writes", 1, "read-heavy: writes per -read-of operations")
-	readOf := flag.Uint("read-of", 200, "read-heavy: see -read-writes")
+	readOf := flag.Uint("read-of", 100, "read-heavy: see -read-writes")
 	writeOps := flag.Uint("write-ops", 20000, "write-heavy: operations per goroutine")
 	writeWrites := flag.Uint("write-writes", 9, "write-heavy: writes per -write-of operations")
 	writeOf := flag.Uint("write-of", 10, "write-heavy: see -write-writes")
@@ -267,22 +220,21 @@ func main() {
 		os.Exit(2)
 	}
 
-	steps := calibrate(time.Duration(*sectionUs) * time.Microsecond)
+	section := time.Duration(*sectionUs) * time.Microsecond
 	workloads := []workload{
 		{Name: "read-heavy", Ops: uint32(*readOps), Writes: uint32(*readWrites), Of: uint32(*readOf), LongReads: true},
 		{Name: "write-heavy", Ops: uint32(*writeOps), Writes: uint32(*writeWrites), Of: uint32(*writeOf), LongReads: false},
 	}
 	rep := report{
-		GoVersion:    runtime.Version(),
-		Gomaxprocs:   runtime.GOMAXPROCS(0),
-		NumCPU:       runtime.NumCPU(),
-		Threads:      *threads,
-		Runs:         *runs,
-		SectionUs:    *sectionUs,
-		SectionSteps: steps,
+		GoVersion:  runtime.Version(),
+		Gomaxprocs: runtime.GOMAXPROCS(0),
+		NumCPU:     runtime.NumCPU(),
+		Threads:    *threads,
+		Runs:       *runs,
+		SectionUs:  *sectionUs,
 	}
 	for _, w := range workloads {
-		rep.Results = append(rep.Results, compare(w, steps, *threads, *runs))
+		rep.Results = append(rep.Results, compare(w, section, *threads, *runs))
 	}
 	out, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
