@@ -17,7 +17,7 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::procfs;
 use crate::work::Seen;
@@ -32,6 +32,50 @@ pub fn threads(n: usize, seen: &Seen) -> f64 {
         }
     });
     start.elapsed().as_nanos() as f64 / n.max(1) as f64
+}
+
+/// CPU time this process has used so far, all its threads together, including threads that have
+/// exited (`CLOCK_PROCESS_CPUTIME_ID`, nanosecond resolution).
+pub fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.clamp(0, 999_999_999) as u32)
+}
+
+/// CPU time of this process's reaped children (`cutime + cstime` in `/proc/self/stat`), in clock
+/// ticks of 10 ms (`USER_HZ` is 100 on Linux); `None` without `/proc`.
+pub fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    children_cpu_from_stat(&stat)
+}
+
+/// Fields 16 and 17 of a `/proc/<pid>/stat` line (after the parenthesised command name, which may
+/// itself contain spaces and parentheses).
+pub fn children_cpu_from_stat(stat: &str) -> Option<Duration> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // Field 3 (state) is the first after the name, so fields 16 and 17 are at 13 and 14.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// [`threads`] measured in CPU time instead of wall time: the CPU the whole process spent per
+/// thread started, run and joined. Unlike wall time it does not grow while the new threads wait
+/// for a CPU that other processes hold.
+pub fn threads_cpu(n: usize, seen: &Seen) -> f64 {
+    let before = process_cpu();
+    threads(n, seen);
+    (process_cpu() - before).as_nanos() as f64 / n.max(1) as f64
+}
+
+/// [`processes`] measured in CPU time: this process's own (fork/exec/wait) plus its children's, per
+/// process. The children's part comes in 10 ms ticks, so use enough processes (100 or more) for
+/// the total to be many ticks.
+pub fn processes_cpu(n: usize, seen: &Seen) -> std::io::Result<f64> {
+    let no_proc = || std::io::Error::other("/proc/self/stat is not readable");
+    let (own, kids) = (process_cpu(), children_cpu().ok_or_else(no_proc)?);
+    processes(n, seen)?;
+    let spent = (process_cpu() - own) + (children_cpu().ok_or_else(no_proc)? - kids);
+    Ok(spent.as_nanos() as f64 / n.max(1) as f64)
 }
 
 /// Spawns `n` tokio tasks on `rt` (a multi-thread runtime) and awaits them all.
@@ -208,5 +252,30 @@ mod tests {
         let rt = tokio_runtime(2).unwrap();
         let k = parked_tokio_tasks(&rt, 1000).unwrap();
         assert!(k.reserved.is_finite(), "{k:?}");
+    }
+
+    #[test]
+    fn children_cpu_reads_fields_16_and_17_past_an_odd_name() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+        // stime cutime cstime ...
+        let line = "42 (a) b (c)) S 1 42 42 0 -1 4194560 10 20 0 0 7 3 250 50 20 0 1 0";
+        assert_eq!(
+            children_cpu_from_stat(line),
+            Some(Duration::from_millis(3_000))
+        );
+        assert_eq!(children_cpu_from_stat("42 (x) S 1 2"), None, "too few fields");
+        assert_eq!(children_cpu_from_stat("no parenthesis"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn cpu_clocks_move_forward_with_work() {
+        let before = process_cpu();
+        let mut x = 1u64;
+        for i in 0..5_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+        }
+        assert!(process_cpu() > before, "{x}");
+        assert!(children_cpu().is_some());
     }
 }

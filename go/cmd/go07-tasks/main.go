@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -56,6 +57,7 @@ type report struct {
 	Memory     memoryResult `json:"memory"`
 	Many       manyResult   `json:"many"`
 	SpawnNs    float64      `json:"spawn_ns_per_goroutine"`
+	SpawnCPUNs float64      `json:"spawn_cpu_ns_per_goroutine"`
 }
 
 // osThreads is the Threads line of /proc/self/status (0 where there is no /proc).
@@ -143,15 +145,29 @@ func many(n int) manyResult {
 	return r
 }
 
-func spawn(n int) float64 {
+// cpuTime is the CPU this process has used so far, every thread together (getrusage).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// spawn starts n goroutines that each call wg.Done and waits for all of them. It returns the wall
+// time and the CPU time (all threads, GC included) per goroutine, in ns.
+func spawn(n int) (wall, cpu float64) {
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	wg.Add(n)
 	for i := 0; i < n; i++ {
 		go wg.Done()
 	}
 	wg.Wait()
-	return float64(time.Since(start).Nanoseconds()) / float64(n)
+	wall = float64(time.Since(start).Nanoseconds()) / float64(n)
+	cpu = float64((cpuTime() - cpu0).Nanoseconds()) / float64(n)
+	return wall, cpu
 }
 
 func main() {
@@ -171,8 +187,8 @@ func main() {
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Memory:     mem,
 		Many:       many(*n),
-		SpawnNs:    spawn(*n),
 	}
+	rep.SpawnNs, rep.SpawnCPUNs = spawn(*n)
 	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
