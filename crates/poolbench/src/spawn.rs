@@ -38,7 +38,10 @@ pub fn threads(n: usize, seen: &Seen) -> f64 {
 /// exited (`CLOCK_PROCESS_CPUTIME_ID`, nanosecond resolution).
 pub fn process_cpu() -> Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.clamp(0, 999_999_999) as u32)
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// CPU time of this process's reaped children (`cutime + cstime` in `/proc/self/stat`), in clock
@@ -263,7 +266,11 @@ mod tests {
             children_cpu_from_stat(line),
             Some(Duration::from_millis(3_000))
         );
-        assert_eq!(children_cpu_from_stat("42 (x) S 1 2"), None, "too few fields");
+        assert_eq!(
+            children_cpu_from_stat("42 (x) S 1 2"),
+            None,
+            "too few fields"
+        );
         assert_eq!(children_cpu_from_stat("no parenthesis"), None);
     }
 
