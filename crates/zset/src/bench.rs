@@ -1,16 +1,19 @@
-//! `lab bench zset`: this crate's sorted set against a `BTreeMap<(score, member)>` + `HashMap`
-//! model in process, and the real Redis's own server-side time per command (`INFO commandstats`)
-//! for the same operations, at 10k and 100k members (and 1M without `--quick`).
+//! `lab bench zset`: this crate's sorted set against three ordered indexes a Rust user would pick
+//! instead, each paired with a `HashMap` member → score dictionary as Redis pairs its skip list with
+//! a dict — `BTreeSet<(score, member)>`, `crossbeam_skiplist::SkipSet` and the `skiplist` crate's
+//! `OrderedSkipList` — in process, and the real Redis's own server-side time per command
+//! (`INFO commandstats`) for the same operations, at 10k and 100k members (and 1M without
+//! `--quick`).
 //!
-//! | scenario | this crate | BTreeMap + HashMap | real Redis |
-//! |---|---|---|---|
-//! | insert a new member | `SortedSet::insert` (and `ZADD` through `command::run`) | two map inserts | `ZADD` |
-//! | change a score | `SortedSet::insert` on a member | remove + insert in the BTreeMap | `ZADD` |
-//! | score lookup | `SortedSet::score` | `HashMap::get` | `ZSCORE` |
-//! | rank | span walk, O(log n) (and `ZRANK` through `command::run`) | iterate until found, O(n) | `ZRANK` |
-//! | 10 members from a rank | `by_rank` + 10 steps | `iter().skip(r).take(10)`, O(n) | `ZRANGE key r r+9` |
-//! | remove | `SortedSet::remove` | two map removes | `ZREM` |
-//! | memory per member | [`SortedSet::heap_bytes_estimate`] | — | `MEMORY USAGE key SAMPLES 0` / n |
+//! | scenario | this crate | BTreeSet / crossbeam SkipSet | `skiplist` OrderedSkipList | real Redis |
+//! |---|---|---|---|---|
+//! | insert a new member | `SortedSet::insert` (and `ZADD` through `command::run`) | set + map insert | list + map insert | `ZADD` |
+//! | change a score | `SortedSet::insert` on a member | remove + insert | remove + insert | `ZADD` |
+//! | score lookup | `SortedSet::score` | `HashMap::get` | `HashMap::get` | `ZSCORE` |
+//! | rank | span walk, O(log n) (and `ZRANK` through `command::run`) | iterate until found, O(n) | `rank`, O(log n) (it keeps link lengths) | `ZRANK` |
+//! | 10 members from a rank | `by_rank` + 10 steps | `iter().skip(r).take(10)`, O(n) | `get_by_index` + a cursor | `ZRANGE key r r+9` |
+//! | remove | `SortedSet::remove` | set + map remove | list + map remove | `ZREM` |
+//! | memory per member | [`SortedSet::heap_bytes_estimate`] | — | — | `MEMORY USAGE key SAMPLES 0` / n |
 //!
 //! Redis's figure is the delta of `cmdstat_<cmd>`'s `usec` over the delta of its `calls` around
 //! each phase: the time inside the command, without network and parsing of the request — so it
@@ -20,7 +23,7 @@
 //! Every phase checks its result (every insert added, every rank right, every removal removed,
 //! both sides end with the same members); a wrong result fails the suite.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -33,14 +36,16 @@ use crate::command::{self, MemDb};
 /// `lab bench zset`.
 pub const SUITE: BenchSuite = BenchSuite {
     name: "zset",
-    about: "sorted set: this skip list + dict vs BTreeMap + HashMap in process (insert, score update, rank, range, remove at 10k..1M members), the real Redis's server-side usec_per_call, memory per member",
+    about: "sorted set: this skip list + dict vs BTreeSet, crossbeam-skiplist and the skiplist crate (+ HashMap) in process (insert, score update, rank, range, remove at 10k..1M members), the real Redis's server-side usec_per_call, memory per member",
     questions: &["redis-10", "redis-11"],
     run,
 };
 
 const OURS: &str = "zset (SortedSet)";
 const OURS_CMD: &str = "zset via command::run";
-const BTREE: &str = "BTreeMap + HashMap";
+const BTREE: &str = "BTreeSet + HashMap";
+const CROSSBEAM: &str = "crossbeam SkipSet + HashMap";
+const SKIPLIST_CRATE: &str = "skiplist OrderedSkipList + HashMap";
 const REDIS: &str = "real Redis";
 
 /// The member count steps and operations per phase.
@@ -97,16 +102,128 @@ fn member(i: usize) -> Vec<u8> {
     format!("member:{i:09}").into_bytes()
 }
 
-/// The BTreeMap + HashMap sorted set.
+/// An ordered index of (score, member) pairs: the part of a sorted set a skip list (or a tree)
+/// provides, without the member → score dictionary.
+pub trait Order: Default {
+    /// The row label in the report.
+    const NAME: &'static str;
+    /// Whether rank and range walk from the smallest entry (O(n)), so the suite gives them fewer
+    /// operations ([`linear_ops`]).
+    const LINEAR: bool;
+    fn insert(&mut self, key: Key);
+    fn remove(&mut self, key: &Key) -> bool;
+    /// 0-based rank.
+    fn rank(&self, key: &Key) -> Option<usize>;
+    /// `count` entries from 0-based rank `start`, as (member, score).
+    fn range(&self, start: usize, count: usize) -> Vec<(Vec<u8>, f64)>;
+}
+
+/// An entry of an ordered index: ordered by score, then member bytes, as Redis orders them.
+pub type Key = (Score, Vec<u8>);
+
+fn entry(k: &Key) -> (Vec<u8>, f64) {
+    (k.1.clone(), k.0.0)
+}
+
+/// `std::collections::BTreeSet`: a B-tree keeps no subtree sizes, so rank and range from a rank
+/// iterate from the start.
 #[derive(Debug, Default)]
-pub struct ModelSet {
-    order: BTreeMap<(Score, Vec<u8>), ()>,
+pub struct BTreeOrder(BTreeSet<Key>);
+
+impl Order for BTreeOrder {
+    const NAME: &'static str = BTREE;
+    const LINEAR: bool = true;
+    fn insert(&mut self, key: Key) {
+        self.0.insert(key);
+    }
+    fn remove(&mut self, key: &Key) -> bool {
+        self.0.remove(key)
+    }
+    fn rank(&self, key: &Key) -> Option<usize> {
+        self.0.iter().position(|k| k == key)
+    }
+    fn range(&self, start: usize, count: usize) -> Vec<(Vec<u8>, f64)> {
+        self.0.iter().skip(start).take(count).map(entry).collect()
+    }
+}
+
+/// `crossbeam_skiplist::SkipSet`: a concurrent skip list without spans, so rank iterates too; every
+/// operation pays for the atomics and epoch pinning that make it safe to share.
+#[derive(Debug, Default)]
+pub struct CrossbeamOrder(crossbeam_skiplist::SkipSet<Key>);
+
+impl Order for CrossbeamOrder {
+    const NAME: &'static str = CROSSBEAM;
+    const LINEAR: bool = true;
+    fn insert(&mut self, key: Key) {
+        self.0.insert(key);
+    }
+    fn remove(&mut self, key: &Key) -> bool {
+        self.0.remove(key).is_some()
+    }
+    fn rank(&self, key: &Key) -> Option<usize> {
+        self.0.iter().position(|e| e.value() == key)
+    }
+    fn range(&self, start: usize, count: usize) -> Vec<(Vec<u8>, f64)> {
+        self.0
+            .iter()
+            .skip(start)
+            .take(count)
+            .map(|e| entry(e.value()))
+            .collect()
+    }
+}
+
+/// The `skiplist` crate's `OrderedSkipList`: it keeps link lengths like Redis's spans, so rank and
+/// index access are O(log n).
+#[derive(Default)]
+pub struct SkiplistCrateOrder(skiplist::OrderedSkipList<Key>);
+
+impl std::fmt::Debug for SkiplistCrateOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SkiplistCrateOrder({} entries)", self.0.len())
+    }
+}
+
+impl Order for SkiplistCrateOrder {
+    const NAME: &'static str = SKIPLIST_CRATE;
+    const LINEAR: bool = false;
+    fn insert(&mut self, key: Key) {
+        self.0.insert(key);
+    }
+    fn remove(&mut self, key: &Key) -> bool {
+        self.0.remove_by_value(key)
+    }
+    fn rank(&self, key: &Key) -> Option<usize> {
+        self.0.rank(key)
+    }
+    fn range(&self, start: usize, count: usize) -> Vec<(Vec<u8>, f64)> {
+        // Find the entry at `start` by index (O(log n)), then walk from a cursor placed before it
+        // (its `range` was O(n) here).
+        let Some(first) = self.0.get_by_index(start) else {
+            return Vec::new();
+        };
+        let mut cur = self.0.lower_bound(std::ops::Bound::Included(first));
+        std::iter::from_fn(|| cur.next())
+            .take(count)
+            .map(entry)
+            .collect()
+    }
+}
+
+/// A sorted set built from an ordered index and a `HashMap` member → score dictionary.
+#[derive(Debug, Default)]
+pub struct ModelSet<O> {
+    order: O,
     dict: HashMap<Vec<u8>, f64>,
 }
 
+/// The `BTreeSet` + `HashMap` sorted set.
+pub type BTreeModel = ModelSet<BTreeOrder>;
+
 /// A non-NaN score with a total order.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Score(f64);
+pub struct Score(pub f64);
 impl Eq for Score {}
 impl PartialOrd for Score {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
@@ -120,33 +237,32 @@ impl Ord for Score {
     }
 }
 
-impl ModelSet {
+impl<O: Order> ModelSet<O> {
+    /// Adds or updates; true when the member is new.
     pub fn insert(&mut self, score: f64, m: &[u8]) -> bool {
         let old = self.dict.insert(m.to_vec(), score);
         if let Some(s) = old {
             self.order.remove(&(Score(s), m.to_vec()));
         }
-        self.order.insert((Score(score), m.to_vec()), ());
+        self.order.insert((Score(score), m.to_vec()));
         old.is_none()
     }
     pub fn remove(&mut self, m: &[u8]) -> bool {
         match self.dict.remove(m) {
-            Some(s) => self.order.remove(&(Score(s), m.to_vec())).is_some(),
+            Some(s) => self.order.remove(&(Score(s), m.to_vec())),
             None => false,
         }
     }
-    /// 0-based rank: iterate from the smallest until found (a BTreeMap has no rank index).
+    pub fn score(&self, m: &[u8]) -> Option<f64> {
+        self.dict.get(m).copied()
+    }
+    /// 0-based rank.
     pub fn rank(&self, m: &[u8]) -> Option<usize> {
         let s = *self.dict.get(m)?;
-        self.order.keys().position(|(k, km)| k.0 == s && km == m)
+        self.order.rank(&(Score(s), m.to_vec()))
     }
     pub fn range(&self, start: usize, count: usize) -> Vec<(Vec<u8>, f64)> {
-        self.order
-            .keys()
-            .skip(start)
-            .take(count)
-            .map(|(s, m)| (m.clone(), s.0))
-            .collect()
+        self.order.range(start, count)
     }
 }
 
@@ -165,93 +281,113 @@ fn claim(ok: bool, what: impl FnOnce() -> String) -> Result<(), DemoError> {
 /// One run of every in-process phase at size n: ns/op per (scenario op, implementation).
 type Phase = (&'static str, &'static str, f64);
 
+/// The operations of one in-process run, the same for every implementation.
+struct Work {
+    n: usize,
+    ops: usize,
+    fresh: Vec<(f64, Vec<u8>)>,
+    existing: Vec<Vec<u8>>,
+    new_scores: Vec<f64>,
+    starts: Vec<usize>,
+    /// Operations the O(n) rank and range get.
+    lin: usize,
+}
+
+/// What this crate's set answered, which every other implementation must answer too.
+struct Expect {
+    ranks: Vec<Option<usize>>,
+    ranges: Vec<Vec<(Vec<u8>, f64)>>,
+}
+
+/// The in-process models, built to the same n members as this crate's set.
+#[derive(Debug, Default)]
+pub struct Models {
+    btree: ModelSet<BTreeOrder>,
+    crossbeam: ModelSet<CrossbeamOrder>,
+    skiplist: ModelSet<SkiplistCrateOrder>,
+}
+
+impl Models {
+    fn insert(&mut self, score: f64, m: &[u8]) {
+        self.btree.insert(score, m);
+        self.crossbeam.insert(score, m);
+        self.skiplist.insert(score, m);
+    }
+}
+
 fn in_process_run(
     ours: &mut SortedSet,
-    model: &mut ModelSet,
+    models: &mut Models,
     db: &mut MemDb,
     n: usize,
     ops: usize,
     rng: &mut Rng,
 ) -> Result<Vec<Phase>, DemoError> {
+    let len = ours.len();
+    let w = Work {
+        n,
+        ops,
+        fresh: (0..ops).map(|i| (rng.score(), member(n + i))).collect(),
+        existing: (0..ops).map(|_| member(rng.below(n))).collect(),
+        new_scores: (0..ops).map(|_| rng.score()).collect(),
+        starts: (0..ops).map(|_| rng.below(len - 10)).collect(),
+        lin: linear_ops(n, ops),
+    };
     let mut out = Vec::new();
-    let fresh: Vec<(f64, Vec<u8>)> = (0..ops).map(|i| (rng.score(), member(n + i))).collect();
-    let existing: Vec<Vec<u8>> = (0..ops).map(|_| member(rng.below(n))).collect();
-    let new_scores: Vec<f64> = (0..ops).map(|_| rng.score()).collect();
-    let lin = linear_ops(n, ops);
+    let expect = ours_run(ours, db, &w, &mut out)?;
+    model_run(&mut models.btree, &w, &expect, &mut out)?;
+    model_run(&mut models.crossbeam, &w, &expect, &mut out)?;
+    model_run(&mut models.skiplist, &w, &expect, &mut out)?;
+    Ok(out)
+}
 
-    // insert
+/// This crate's set through every phase, and the same through the command layer for ZADD and
+/// ZRANK. Returns the ranks and ranges it found, for the models to match.
+fn ours_run(
+    ours: &mut SortedSet,
+    db: &mut MemDb,
+    w: &Work,
+    out: &mut Vec<Phase>,
+) -> Result<Expect, DemoError> {
+    let ops = w.ops;
     let t = Instant::now();
-    let added = fresh.iter().filter(|(s, m)| ours.insert(*s, m)).count();
+    let added = w.fresh.iter().filter(|(s, m)| ours.insert(*s, m)).count();
     out.push(("insert", OURS, ns_per_op(t, ops)));
-    let t = Instant::now();
-    let madded = fresh.iter().filter(|(s, m)| model.insert(*s, m)).count();
-    out.push(("insert", BTREE, ns_per_op(t, ops)));
-    claim(added == ops && madded == ops, || {
-        format!("insert added {added} and {madded} of {ops}")
-    })?;
+    claim(added == ops, || format!("insert added {added} of {ops}"))?;
 
-    // score update
     let t = Instant::now();
-    for (m, s) in existing.iter().zip(&new_scores) {
+    for (m, s) in w.existing.iter().zip(&w.new_scores) {
         black_box(ours.insert(*s, m));
     }
     out.push(("score update", OURS, ns_per_op(t, ops)));
-    let t = Instant::now();
-    for (m, s) in existing.iter().zip(&new_scores) {
-        black_box(model.insert(*s, m));
-    }
-    out.push(("score update", BTREE, ns_per_op(t, ops)));
 
-    // score lookup
     let t = Instant::now();
-    let found = existing
+    let found = w
+        .existing
         .iter()
         .filter(|m| black_box(ours.score(m)).is_some())
         .count();
     out.push(("score lookup", OURS, ns_per_op(t, ops)));
+    claim(found == ops, || "score lookup missed".into())?;
+
     let t = Instant::now();
-    let mfound = existing
-        .iter()
-        .filter(|m| black_box(model.dict.get(m.as_slice())).is_some())
-        .count();
-    out.push(("score lookup", BTREE, ns_per_op(t, ops)));
-    claim(found == ops && mfound == ops, || {
-        "score lookup missed".into()
+    let ranks: Vec<Option<usize>> = w.existing.iter().map(|m| ours.rank(m)).collect();
+    out.push(("rank", OURS, ns_per_op(t, ops)));
+    claim(ranks.iter().all(Option::is_some), || {
+        "a member present in the set had no rank".into()
     })?;
 
-    // rank
     let t = Instant::now();
-    let ranks: Vec<Option<usize>> = existing.iter().map(|m| ours.rank(m)).collect();
-    out.push(("rank", OURS, ns_per_op(t, ops)));
-    let t = Instant::now();
-    let mranks: Vec<Option<usize>> = existing[..lin].iter().map(|m| model.rank(m)).collect();
-    out.push(("rank", BTREE, ns_per_op(t, lin)));
-    claim(
-        ranks[..lin] == mranks[..] && ranks.iter().all(Option::is_some),
-        || "ranks differ between the skip list and the BTreeMap".into(),
-    )?;
-
-    // range: 10 members from a rank
-    let len = ours.len();
-    let starts: Vec<usize> = (0..ops).map(|_| rng.below(len - 10)).collect();
-    let t = Instant::now();
-    let mut got = Vec::with_capacity(lin);
-    for (i, &r) in starts.iter().enumerate() {
-        let v = ours.range_by_rank(r, r + 9, false);
-        if i < lin {
-            got.push(v);
-        } else {
-            black_box(v);
-        }
-    }
+    let ranges: Vec<_> = w
+        .starts
+        .iter()
+        .map(|&r| ours.range_by_rank(r, r + 9, false))
+        .collect();
     out.push(("range, 10 from a rank", OURS, ns_per_op(t, ops)));
-    let t = Instant::now();
-    let mgot: Vec<_> = starts[..lin].iter().map(|&r| model.range(r, 10)).collect();
-    out.push(("range, 10 from a rank", BTREE, ns_per_op(t, lin)));
-    claim(got == mgot, || "ranges differ".into())?;
 
-    // through the command layer: ZADD of new members (then ZREM them again) and ZRANK
-    let zadds: Vec<Vec<Vec<u8>>> = fresh
+    // Through the command layer: ZADD of new members (then ZREM them again) and ZRANK.
+    let zadds: Vec<Vec<Vec<u8>>> = w
+        .fresh
         .iter()
         .map(|(s, m)| {
             vec![
@@ -269,7 +405,8 @@ fn in_process_run(
         .count();
     out.push(("insert", OURS_CMD, ns_per_op(t, ops)));
     claim(ok == ops, || format!("ZADD added {ok} of {ops}"))?;
-    let zranks: Vec<Vec<Vec<u8>>> = existing
+    let zranks: Vec<Vec<Vec<u8>>> = w
+        .existing
         .iter()
         .map(|m| vec![b"ZRANK".to_vec(), b"k".to_vec(), m.clone()])
         .collect();
@@ -284,17 +421,67 @@ fn in_process_run(
         command::run(db, &[b"ZREM".to_vec(), a[1].clone(), a[3].clone()]);
     }
 
-    // remove the fresh members again
     let t = Instant::now();
-    let removed = fresh.iter().filter(|(_, m)| ours.remove(m)).count();
+    let removed = w.fresh.iter().filter(|(_, m)| ours.remove(m)).count();
     out.push(("remove", OURS, ns_per_op(t, ops)));
-    let t = Instant::now();
-    let mremoved = fresh.iter().filter(|(_, m)| model.remove(m)).count();
-    out.push(("remove", BTREE, ns_per_op(t, ops)));
-    claim(removed == ops && mremoved == ops && ours.len() == n, || {
-        format!("remove removed {removed} and {mremoved} of {ops}")
+    claim(removed == ops && ours.len() == w.n, || {
+        format!("remove removed {removed} of {ops}")
     })?;
-    Ok(out)
+    Ok(Expect { ranks, ranges })
+}
+
+/// One model through the same phases; every answer must match this crate's.
+fn model_run<O: Order>(
+    model: &mut ModelSet<O>,
+    w: &Work,
+    expect: &Expect,
+    out: &mut Vec<Phase>,
+) -> Result<(), DemoError> {
+    let (ops, name) = (w.ops, O::NAME);
+    let t = Instant::now();
+    let added = w.fresh.iter().filter(|(s, m)| model.insert(*s, m)).count();
+    out.push(("insert", name, ns_per_op(t, ops)));
+    claim(added == ops, || {
+        format!("{name}: insert added {added} of {ops}")
+    })?;
+
+    let t = Instant::now();
+    for (m, s) in w.existing.iter().zip(&w.new_scores) {
+        black_box(model.insert(*s, m));
+    }
+    out.push(("score update", name, ns_per_op(t, ops)));
+
+    let t = Instant::now();
+    let found = w
+        .existing
+        .iter()
+        .filter(|m| black_box(model.score(m)).is_some())
+        .count();
+    out.push(("score lookup", name, ns_per_op(t, ops)));
+    claim(found == ops, || format!("{name}: score lookup missed"))?;
+
+    let k = if O::LINEAR { w.lin } else { ops };
+    let t = Instant::now();
+    let ranks: Vec<Option<usize>> = w.existing[..k].iter().map(|m| model.rank(m)).collect();
+    out.push(("rank", name, ns_per_op(t, k)));
+    claim(ranks[..] == expect.ranks[..k], || {
+        format!("{name}: ranks differ from the skip list's")
+    })?;
+
+    let t = Instant::now();
+    let ranges: Vec<_> = w.starts[..k].iter().map(|&r| model.range(r, 10)).collect();
+    out.push(("range, 10 from a rank", name, ns_per_op(t, k)));
+    claim(ranges[..] == expect.ranges[..k], || {
+        format!("{name}: ranges differ from the skip list's")
+    })?;
+
+    let t = Instant::now();
+    let removed = w.fresh.iter().filter(|(_, m)| model.remove(m)).count();
+    out.push(("remove", name, ns_per_op(t, ops)));
+    claim(removed == ops, || {
+        format!("{name}: remove removed {removed} of {ops}")
+    })?;
+    Ok(())
 }
 
 /// `(calls, usec)` of every command in `INFO commandstats`.
@@ -510,13 +697,13 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
     for &n in &sizes.members {
         ctx.step(&format!("in process, {n} members"));
         let mut ours = SortedSet::skiplist_with_seed(n as u64);
-        let mut model = ModelSet::default();
+        let mut models = Models::default();
         let mut db = MemDb::default();
         for i in 0..n {
             let s = rng.score();
             let m = member(i);
             ours.insert(s, &m);
-            model.insert(s, &m);
+            models.insert(s, &m);
             command::run(
                 &mut db,
                 &[
@@ -529,7 +716,7 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
         }
         let mut samples: HashMap<(String, &'static str), Vec<f64>> = HashMap::new();
         for _ in 0..runs {
-            let ph = in_process_run(&mut ours, &mut model, &mut db, n, sizes.ops, &mut rng)?;
+            let ph = in_process_run(&mut ours, &mut models, &mut db, n, sizes.ops, &mut rng)?;
             for (op, imp, _) in &ph {
                 let key = (scenario(op, n), *imp);
                 if !order.contains(&key) {
@@ -569,7 +756,7 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
         }
         scen.push(mem);
         for s in scen {
-            for imp in [REDIS, OURS, OURS_CMD, BTREE] {
+            for imp in [REDIS, OURS, OURS_CMD, BTREE, CROSSBEAM, SKIPLIST_CRATE] {
                 if let Some(v) = samples.get(&(s.clone(), imp)) {
                     report.push(&s, imp, Stats::of(v));
                 }
@@ -583,7 +770,7 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
         report.notes.push("Redis memory: MEMORY USAGE key SAMPLES 0 / members (jemalloc sizes). Ours: SortedSet::heap_bytes_estimate / members, glibc malloc sizes, 16-byte members, see docs/redis/redis-10.md".into());
     }
     report.notes.push(format!(
-        "BTreeMap rank and range iterate from the smallest entry (O(n)), so they run fewer ops ({}) than the other rows ({})",
+        "BTreeSet and crossbeam SkipSet rank and range iterate from the smallest entry (O(n)), so they run fewer ops ({}) than the other rows ({}); the skiplist crate's OrderedSkipList keeps link lengths and ranks in O(log n)",
         sizes
             .members
             .iter()
@@ -630,17 +817,29 @@ mod tests {
     #[test]
     fn model_rank_and_range_agree_with_the_skip_list() {
         let mut ours = SortedSet::skiplist_with_seed(7);
-        let mut model = ModelSet::default();
+        let mut model = BTreeModel::default();
+        let mut crate_model = ModelSet::<SkiplistCrateOrder>::default();
+        let mut cb_model = ModelSet::<CrossbeamOrder>::default();
         let mut rng = Rng(99);
         for i in 0..500 {
             let s = (rng.below(50)) as f64;
             ours.insert(s, &member(i));
             model.insert(s, &member(i));
+            crate_model.insert(s, &member(i));
+            cb_model.insert(s, &member(i));
         }
         for i in (0..500).step_by(37) {
             assert_eq!(ours.rank(&member(i)), model.rank(&member(i)));
+            assert_eq!(ours.rank(&member(i)), crate_model.rank(&member(i)));
+            assert_eq!(ours.rank(&member(i)), cb_model.rank(&member(i)));
         }
         assert_eq!(ours.range_by_rank(100, 109, false), model.range(100, 10));
+        assert_eq!(
+            ours.range_by_rank(100, 109, false),
+            crate_model.range(100, 10)
+        );
+        assert_eq!(ours.range_by_rank(495, 504, false), cb_model.range(495, 10));
+        assert_eq!(crate_model.range(600, 10), Vec::new());
         assert_eq!(model.rank(b"absent"), None);
         assert!(model.remove(&member(3)));
         assert!(!model.remove(&member(3)));
