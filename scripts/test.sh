@@ -107,5 +107,17 @@ fi
 
 step "lab bench zset --quick"
 cargo run --quiet -- bench zset --quick --json target/bench-zset-quick.json
+if command -v python3 >/dev/null; then
+    python3 - target/bench-zset-quick.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
+wanted = ["real Redis", "zset (SortedSet)", "BTreeSet", "crossbeam SkipSet", "skiplist OrderedSkipList"]
+missing = [w for w in wanted if not any(m.startswith(w) for m in measured)]
+if missing:
+    sys.exit(f"lab bench zset: no measured rows for {missing}")
+print(f"measured rows for: {', '.join(sorted(measured))}")
+PY
+fi
 
 step "done in $(($(date +%s) - start))s"
