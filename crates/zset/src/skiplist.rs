@@ -21,45 +21,15 @@ struct Link {
     span: usize,
 }
 
-/// A forward link as a node stores it: 8 bytes (node ids and spans fit in 32 bits; `NIL` is
-/// `u32::MAX`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Packed {
-    forward: u32,
-    span: u32,
-}
-
-/// How many levels a node keeps inline. With p = 1/4, 15 of 16 nodes have at most 2 levels, so
-/// almost every node is one 64-byte block with nothing else to fetch; taller nodes keep levels
-/// 3 and up in `high`.
-const INLINE: usize = 2;
-
-/// One node, laid out like Redis's `zskiplistNode` where it matters: the score and the first
-/// levels sit together, so stepping to a node and comparing its score touches one cache line
-/// (Redis allocates each node with its level array inline; a `Vec` of levels per node here took a
-/// second cache miss per step). 64 bytes, aligned to a cache line.
-#[derive(Debug, Clone)]
-#[repr(align(64))]
-struct Node {
-    score: f64,
-    backward: u32,
-    /// Number of levels; 0 for a slot on the free list.
-    height: u32,
-    low: [Packed; INLINE],
-    high: Box<[Packed]>,
-    member: Box<[u8]>,
-}
-
+/// Words of a node before its levels: score, backward + height, member id.
+const HEADER: usize = 3;
 const NIL32: u32 = u32::MAX;
-
-// The layout promise above: one node, one cache line.
-const _: () = assert!(std::mem::size_of::<Node>() == 64);
 
 fn pack(id: usize) -> u32 {
     if id == NIL {
         NIL32
     } else {
-        u32::try_from(id).expect("more than 2^32 - 1 skip-list nodes")
+        u32::try_from(id).expect("skip-list store beyond 2^32 words")
     }
 }
 
@@ -67,37 +37,8 @@ fn unpack(id: u32) -> usize {
     if id == NIL32 { NIL } else { id as usize }
 }
 
-impl Node {
-    fn new(score: f64, member: Box<[u8]>, height: usize) -> Node {
-        let nil = Packed {
-            forward: NIL32,
-            span: 0,
-        };
-        Node {
-            score,
-            backward: NIL32,
-            height: height as u32,
-            low: [nil; INLINE],
-            high: vec![nil; height.saturating_sub(INLINE)].into_boxed_slice(),
-            member,
-        }
-    }
-
-    fn slot(&self, i: usize) -> &Packed {
-        if i < INLINE {
-            &self.low[i]
-        } else {
-            &self.high[i - INLINE]
-        }
-    }
-
-    fn slot_mut(&mut self, i: usize) -> &mut Packed {
-        if i < INLINE {
-            &mut self.low[i]
-        } else {
-            &mut self.high[i - INLINE]
-        }
-    }
+fn word(lo: u32, hi: u32) -> u64 {
+    u64::from(lo) | (u64::from(hi) << 32)
 }
 
 /// A score bound: value and whether it is excluded (`(` in Redis syntax).
@@ -195,10 +136,31 @@ pub fn malloc_size(n: usize) -> usize {
 }
 
 /// The skip list.
+///
+/// Nodes live in one vector of 64-bit words, each node a run of `3 + height` words laid out like
+/// Redis's `zskiplistNode`, whose level array is allocated inline with the node:
+///
+/// ```text
+///   x      score (f64 bits)
+///   x+1    backward node (low 32 bits) | height (high 32 bits)
+///   x+2    member id (index into `members`)
+///   x+3+i  level i: forward node (low 32 bits) | span (high 32 bits)
+/// ```
+///
+/// A node's id is the index of its first word. Stepping to a node and comparing its score reads
+/// the same few words as the link that is followed next, so a search step costs one cache miss,
+/// as in Redis. (A first version kept each node's levels in a separately allocated `Vec`, then
+/// the levels above the second in a separate box: both cost a second miss per step on tall
+/// nodes, which perf showed as the hottest instruction of ZADD.) Freed runs are reused by nodes
+/// of the same height. The member bytes are kept apart, as Redis keeps the `sds` apart, and are
+/// read only when scores tie and when a reply needs them.
 #[derive(Debug, Clone)]
 pub struct SkipList {
-    nodes: Vec<Node>,
-    free: Vec<usize>,
+    words: Vec<u64>,
+    /// Freed node runs, by height.
+    free: Vec<Vec<u32>>,
+    members: Vec<Box<[u8]>>,
+    free_members: Vec<u32>,
     tail: usize,
     len: usize,
     level: usize,
@@ -218,17 +180,21 @@ impl Default for SkipList {
 impl SkipList {
     /// An empty list whose level coin flips come from a generator seeded with `seed`.
     pub fn with_seed(seed: u64) -> Self {
-        let head = Node::new(0.0, Box::default(), MAX_LEVEL);
-        SkipList {
-            nodes: vec![head],
-            free: Vec::new(),
+        let mut zsl = SkipList {
+            words: Vec::new(),
+            free: vec![Vec::new(); MAX_LEVEL + 1],
+            members: Vec::new(),
+            free_members: Vec::new(),
             tail: NIL,
             len: 0,
             level: 1,
             rng: seed | 1,
             fast_updates: 0,
             slow_updates: 0,
-        }
+        };
+        let head = zsl.alloc(0.0, Box::default(), MAX_LEVEL);
+        debug_assert_eq!(head, HEAD);
+        zsl
     }
 
     pub fn len(&self) -> usize {
@@ -243,34 +209,42 @@ impl SkipList {
     }
     /// Level `i` of node `x`.
     fn link(&self, x: usize, i: usize) -> Link {
-        let p = self.nodes[x].slot(i);
+        let w = self.words[x + HEADER + i];
         Link {
-            forward: unpack(p.forward),
-            span: p.span as usize,
+            forward: unpack(w as u32),
+            span: (w >> 32) as usize,
         }
     }
 
     fn set_link(&mut self, x: usize, i: usize, l: Link) {
-        *self.nodes[x].slot_mut(i) = Packed {
-            forward: pack(l.forward),
-            span: u32::try_from(l.span).expect("span beyond 2^32"),
-        };
+        let span = u32::try_from(l.span).expect("span beyond 2^32");
+        self.words[x + HEADER + i] = word(pack(l.forward), span);
     }
 
     fn forward(&self, x: usize, i: usize) -> usize {
-        unpack(self.nodes[x].slot(i).forward)
+        unpack(self.words[x + HEADER + i] as u32)
     }
 
     fn set_span(&mut self, x: usize, i: usize, span: usize) {
-        self.nodes[x].slot_mut(i).span = u32::try_from(span).expect("span beyond 2^32");
+        let f = self.words[x + HEADER + i] as u32;
+        self.words[x + HEADER + i] = word(f, u32::try_from(span).expect("span beyond 2^32"));
     }
 
     fn backward(&self, x: usize) -> usize {
-        unpack(self.nodes[x].backward)
+        unpack(self.words[x + 1] as u32)
     }
 
     fn set_backward(&mut self, x: usize, b: usize) {
-        self.nodes[x].backward = pack(b);
+        let h = (self.words[x + 1] >> 32) as u32;
+        self.words[x + 1] = word(pack(b), h);
+    }
+
+    fn set_score(&mut self, x: usize, score: f64) {
+        self.words[x] = score.to_bits();
+    }
+
+    fn member_id(&self, x: usize) -> usize {
+        self.words[x + 2] as usize
     }
 
     /// First node (rank 1) or `NIL`.
@@ -289,14 +263,14 @@ impl SkipList {
         if b == HEAD { NIL } else { b }
     }
     pub fn member(&self, n: usize) -> &[u8] {
-        &self.nodes[n].member
+        &self.members[self.member_id(n)]
     }
     pub fn score(&self, n: usize) -> f64 {
-        self.nodes[n].score
+        f64::from_bits(self.words[n])
     }
     /// The height of node `n`.
     pub fn height(&self, n: usize) -> usize {
-        self.nodes[n].height as usize
+        (self.words[n + 1] >> 32) as usize
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -319,19 +293,48 @@ impl SkipList {
         level
     }
 
-    fn alloc(&mut self, node: Node) -> usize {
-        if let Some(i) = self.free.pop() {
-            self.nodes[i] = node;
-            i
-        } else {
-            self.nodes.push(node);
-            self.nodes.len() - 1
+    /// A node of `height` levels with no links yet: a freed run of that height if there is one.
+    fn alloc(&mut self, score: f64, member: Box<[u8]>, height: usize) -> usize {
+        let id = match self.free_members.pop() {
+            Some(id) => {
+                self.members[id as usize] = member;
+                id as usize
+            }
+            None => {
+                self.members.push(member);
+                self.members.len() - 1
+            }
+        };
+        let x = match self.free[height].pop() {
+            Some(x) => x as usize,
+            None => {
+                let x = self.words.len();
+                self.words.resize(x + HEADER + height, 0);
+                x
+            }
+        };
+        let height32 = u32::try_from(height).expect("height fits");
+        self.words[x] = score.to_bits();
+        self.words[x + 1] = word(NIL32, height32);
+        self.words[x + 2] = id as u64;
+        for i in 0..height {
+            self.words[x + HEADER + i] = word(NIL32, 0);
         }
+        x
+    }
+
+    /// Returns node `x`'s run and member slot to the free lists, and its member bytes.
+    fn release(&mut self, x: usize) -> Box<[u8]> {
+        let id = self.member_id(x);
+        let h = self.height(x);
+        self.free[h].push(pack(x));
+        self.free_members.push(id as u32);
+        std::mem::take(&mut self.members[id])
     }
 
     fn less(&self, x: usize, score: f64, member: &[u8]) -> bool {
-        let n = &self.nodes[x];
-        n.score < score || (n.score == score && &n.member[..] < member)
+        let s = self.score(x);
+        s < score || (s == score && self.member(x) < member)
     }
 
     /// Insert a member that is not in the list yet (the dict guarantees it). Returns its node.
@@ -368,7 +371,7 @@ impl SkipList {
             }
             self.level = level;
         }
-        let id = self.alloc(Node::new(score, member.into_boxed_slice(), level));
+        let id = self.alloc(score, member.into_boxed_slice(), level);
         for i in 0..level {
             let u = update[i];
             let ul = self.link(u, i);
@@ -403,7 +406,8 @@ impl SkipList {
         id
     }
 
-    fn unlink(&mut self, x: usize, update: &[usize; MAX_LEVEL]) {
+    /// Takes node `x` out of every level and frees it; returns its member.
+    fn unlink(&mut self, x: usize, update: &[usize; MAX_LEVEL]) -> Box<[u8]> {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let ul = self.link(u, i);
             if ul.forward == x {
@@ -431,11 +435,7 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
-        let n = &mut self.nodes[x];
-        n.member = Box::default();
-        n.high = Box::default();
-        n.height = 0;
-        self.free.push(x);
+        self.release(x)
     }
 
     fn find_update(&self, score: f64, member: &[u8]) -> ([usize; MAX_LEVEL], usize) {
@@ -458,7 +458,7 @@ impl SkipList {
     /// Remove (score, member); false when absent.
     pub fn delete(&mut self, score: f64, member: &[u8]) -> bool {
         let (update, x) = self.find_update(score, member);
-        if x != NIL && self.nodes[x].score == score && &self.nodes[x].member[..] == member {
+        if x != NIL && self.score(x) == score && self.member(x) == member {
             self.unlink(x, &update);
             true
         } else {
@@ -472,20 +472,19 @@ impl SkipList {
     pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) -> (usize, bool) {
         let (update, x) = self.find_update(cur, member);
         assert!(
-            x != NIL && self.nodes[x].score == cur && &self.nodes[x].member[..] == member,
+            x != NIL && self.score(x) == cur && self.member(x) == member,
             "update_score on a missing member"
         );
         let back = self.backward(x);
         let fwd = self.forward(x, 0);
-        let back_ok = back == HEAD || self.nodes[back].score < new;
-        let fwd_ok = fwd == NIL || self.nodes[fwd].score > new;
+        let back_ok = back == HEAD || self.score(back) < new;
+        let fwd_ok = fwd == NIL || self.score(fwd) > new;
         if back_ok && fwd_ok {
-            self.nodes[x].score = new;
+            self.set_score(x, new);
             self.fast_updates += 1;
             return (x, true);
         }
-        let member = std::mem::take(&mut self.nodes[x].member);
-        self.unlink(x, &update);
+        let member = self.unlink(x, &update);
         self.slow_updates += 1;
         (self.insert(new, member.into_vec()), false)
     }
@@ -505,16 +504,14 @@ impl SkipList {
                     break;
                 }
                 visit(f);
-                if cmp_entry(self.nodes[f].score, &self.nodes[f].member, score, member)
-                    != Ordering::Greater
-                {
+                if cmp_entry(self.score(f), self.member(f), score, member) != Ordering::Greater {
                     rank += self.link(x, i).span;
                     x = f;
                 } else {
                     break;
                 }
             }
-            if x != HEAD && &self.nodes[x].member[..] == member && self.nodes[x].score == score {
+            if x != HEAD && self.member(x) == member && self.score(x) == score {
                 return rank;
             }
         }
@@ -556,30 +553,30 @@ impl SkipList {
 
     /// First node inside a score range, `NIL` if none.
     pub fn first_in_score_range(&self, r: &ScoreRange) -> usize {
-        self.first_where(|n| r.gte_min(n.score), |n| r.lte_max(n.score))
+        self.first_where(|z, n| r.gte_min(z.score(n)), |z, n| r.lte_max(z.score(n)))
     }
     /// Last node inside a score range, `NIL` if none.
     pub fn last_in_score_range(&self, r: &ScoreRange) -> usize {
-        self.last_where(|n| r.lte_max(n.score), |n| r.gte_min(n.score))
+        self.last_where(|z, n| r.lte_max(z.score(n)), |z, n| r.gte_min(z.score(n)))
     }
     pub fn first_in_lex_range(&self, r: &LexRange) -> usize {
-        self.first_where(|n| r.gte_min(&n.member), |n| r.lte_max(&n.member))
+        self.first_where(|z, n| r.gte_min(z.member(n)), |z, n| r.lte_max(z.member(n)))
     }
     pub fn last_in_lex_range(&self, r: &LexRange) -> usize {
-        self.last_where(|n| r.lte_max(&n.member), |n| r.gte_min(&n.member))
+        self.last_where(|z, n| r.lte_max(z.member(n)), |z, n| r.gte_min(z.member(n)))
     }
 
     /// The first node for which `past_min` holds (a monotone predicate), if it satisfies `in_max`.
     fn first_where(
         &self,
-        past_min: impl Fn(&Node) -> bool,
-        in_max: impl Fn(&Node) -> bool,
+        past_min: impl Fn(&Self, usize) -> bool,
+        in_max: impl Fn(&Self, usize) -> bool,
     ) -> usize {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.forward(x, i);
-                if f != NIL && !past_min(&self.nodes[f]) {
+                if f != NIL && !past_min(self, f) {
                     x = f;
                 } else {
                     break;
@@ -587,50 +584,42 @@ impl SkipList {
             }
         }
         let x = self.forward(x, 0);
-        if x != NIL && in_max(&self.nodes[x]) {
-            x
-        } else {
-            NIL
-        }
+        if x != NIL && in_max(self, x) { x } else { NIL }
     }
 
     fn last_where(
         &self,
-        below_max: impl Fn(&Node) -> bool,
-        in_min: impl Fn(&Node) -> bool,
+        below_max: impl Fn(&Self, usize) -> bool,
+        in_min: impl Fn(&Self, usize) -> bool,
     ) -> usize {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.forward(x, i);
-                if f != NIL && below_max(&self.nodes[f]) {
+                if f != NIL && below_max(self, f) {
                     x = f;
                 } else {
                     break;
                 }
             }
         }
-        if x != HEAD && in_min(&self.nodes[x]) {
-            x
-        } else {
-            NIL
-        }
+        if x != HEAD && in_min(self, x) { x } else { NIL }
     }
 
-    /// Estimated heap bytes of the list: the node arena at its capacity, each live node's member
-    /// and level array as glibc malloc sizes them ([`malloc_size`]), and the free list.
+    /// Estimated heap bytes of the list: the word store and the member table at their
+    /// capacities, each member's bytes as glibc malloc sizes them ([`malloc_size`]), and the free
+    /// lists.
     pub fn heap_bytes_estimate(&self) -> usize {
-        let arena = malloc_size(self.nodes.capacity() * std::mem::size_of::<Node>());
-        let per_node: usize = self
-            .nodes
+        let words = malloc_size(self.words.capacity() * 8);
+        let table = malloc_size(self.members.capacity() * std::mem::size_of::<Box<[u8]>>());
+        let bytes: usize = self.members.iter().map(|m| malloc_size(m.len())).sum();
+        let free: usize = self
+            .free
             .iter()
-            .filter(|n| n.height > 0)
-            .map(|n| {
-                malloc_size(n.member.len())
-                    + malloc_size(n.high.len() * std::mem::size_of::<Packed>())
-            })
-            .sum();
-        arena + per_node + malloc_size(self.free.capacity() * std::mem::size_of::<usize>())
+            .map(|f| malloc_size(f.capacity() * 4))
+            .sum::<usize>()
+            + malloc_size(self.free_members.capacity() * 4);
+        words + table + bytes + free
     }
 
     /// Every (level, span) pair of the forward links, level by level from the head — the raw
@@ -648,8 +637,8 @@ impl SkipList {
                 return Err(format!("backward link of node {x} is wrong"));
             }
             if prev != HEAD {
-                let (p, n) = (&self.nodes[prev], &self.nodes[x]);
-                if cmp_entry(p.score, &p.member, n.score, &n.member) != Ordering::Less {
+                let (ps, pm) = (self.score(prev), self.member(prev));
+                if cmp_entry(ps, pm, self.score(x), self.member(x)) != Ordering::Less {
                     return Err(format!("order broken at rank {count}"));
                 }
             }
@@ -692,7 +681,7 @@ impl SkipList {
     /// Text picture of a small list: one row per level, each link drawn with its span.
     pub fn draw(&self) -> String {
         let mut out = String::new();
-        let mut col = vec![0usize; self.nodes.len()];
+        let mut col = vec![0usize; self.words.len()];
         let mut order = Vec::new();
         let mut x = self.first();
         while x != NIL {
@@ -704,8 +693,8 @@ impl SkipList {
             .map(|&n| {
                 format!(
                     "{}:{}",
-                    String::from_utf8_lossy(&self.nodes[n].member),
-                    crate::format_double(self.nodes[n].score)
+                    String::from_utf8_lossy(self.member(n)),
+                    crate::format_double(self.score(n))
                 )
             })
             .collect();
@@ -752,8 +741,8 @@ impl SkipList {
             steps.push(format!(
                 "L{} -> {} (score {})",
                 lvl + 1,
-                String::from_utf8_lossy(&self.nodes[x].member),
-                crate::format_double(self.nodes[x].score)
+                String::from_utf8_lossy(self.member(x)),
+                crate::format_double(self.score(x))
             ));
         });
         (found, steps)
@@ -922,7 +911,9 @@ mod tests {
             assert_eq!(z.rank(*s, m), i + 1);
             assert_eq!(
                 z.by_rank(i + 1),
-                z.nodes.iter().position(|n| n.member[..] == m[..]).unwrap()
+                std::iter::successors(Some(z.first()), |&n| Some(z.next(n)))
+                    .find(|&n| z.member(n) == &m[..])
+                    .unwrap()
             );
         }
     }
@@ -945,19 +936,25 @@ mod tests {
     }
 
     #[test]
-    fn freed_slots_are_reused() {
+    fn freed_runs_are_reused_by_nodes_of_the_same_height() {
         let mut z = SkipList::default();
-        for i in 0..10 {
-            z.insert(f64::from(i), vec![i as u8]);
-        }
+        let heights: Vec<usize> = (0..10)
+            .map(|i| {
+                let n = z.insert(f64::from(i), vec![i as u8]);
+                z.height(n)
+            })
+            .collect();
         for i in 0..10 {
             assert!(z.delete(f64::from(i), &[i as u8]));
         }
-        let arena = z.nodes.len();
-        for i in 0..10 {
-            z.insert(f64::from(i), vec![i as u8]);
+        let (words, members) = (z.words.len(), z.members.len());
+        for (i, h) in heights.iter().enumerate() {
+            z.insert_with_level(i as f64, vec![i as u8], *h);
         }
-        assert_eq!(z.nodes.len(), arena);
+        assert_eq!((z.words.len(), z.members.len()), (words, members));
         z.check_invariants().unwrap();
+        // Counterexample: a height nobody freed needs a new run.
+        z.insert_with_level(99.0, vec![99], MAX_LEVEL - 1);
+        assert_eq!(z.words.len(), words + HEADER + MAX_LEVEL - 1);
     }
 }
