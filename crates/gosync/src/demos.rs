@@ -81,31 +81,49 @@ fn workload_line(w: &Workload) -> String {
 
 fn starvation_bound(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     ctx.say(workload_line(&WORKLOAD));
-    let mut last = (Duration::ZERO, Duration::ZERO);
+    let (mut refuted, mut busy) = (Vec::new(), Vec::new());
     for attempt in 1..=ATTEMPTS {
+        let before = starvation::parallel_capacity();
         let with = starvation::victim_max_wait(&GoMutex::new(), WORKLOAD);
         let without = starvation::victim_max_wait(&GoMutex::without_starvation(), WORKLOAD);
-        ctx.say(format!("attempt {attempt}:"));
+        let capacity = before.min(starvation::parallel_capacity());
+        ctx.say(format!(
+            "attempt {attempt} (two busy threads ran {capacity:.2}× as fast as one):"
+        ));
         ctx.say(format!("  starvation mode on:  {}", victim_line(&with)));
         ctx.say(format!("  starvation mode off: {}", victim_line(&without)));
-        if starvation::starvation_bounds_the_wait(with.max_wait, without.max_wait) {
-            ctx.say(format!(
-                "starvation mode cut the worst wait {:.0}× ({:.2} ms vs {:.2} ms)",
-                without.max_wait.as_secs_f64() / with.max_wait.as_secs_f64().max(1e-9),
-                ms(with.max_wait),
-                ms(without.max_wait)
-            ));
-            return Ok(());
+        let what = format!(
+            "attempt {attempt}: {:.2} ms with, {:.2} ms without, parallelism {capacity:.2}",
+            ms(with.max_wait),
+            ms(without.max_wait)
+        );
+        match starvation::verdict(with.max_wait, without.max_wait, capacity) {
+            starvation::Verdict::Shown => {
+                ctx.say(format!(
+                    "starvation mode cut the worst wait {:.0}× ({:.2} ms vs {:.2} ms)",
+                    without.max_wait.as_secs_f64() / with.max_wait.as_secs_f64().max(1e-9),
+                    ms(with.max_wait),
+                    ms(without.max_wait)
+                ));
+                return Ok(());
+            }
+            starvation::Verdict::Refuted => refuted.push(what),
+            starvation::Verdict::Inconclusive => busy.push(what),
         }
-        last = (with.max_wait, without.max_wait);
     }
     check!(
-        false,
-        "in {ATTEMPTS} attempts starvation mode never cut the worst wait 4× (last: {:.2} ms with, \
-         {:.2} ms without); is another process keeping a CPU busy?",
-        ms(last.0),
-        ms(last.1)
+        refuted.is_empty(),
+        "with a CPU for each thread, starvation mode did not cut the worst wait 4×: {}",
+        refuted.join("; ")
     );
+    // The mechanism itself is asserted step by step by go-37/state-word-step-by-step; this
+    // comparison needs both threads running at once, and the machine did not allow it.
+    ctx.say(format!(
+        "timing inconclusive: other processes held the CPUs in all {ATTEMPTS} attempts (two busy \
+         threads < {}× as fast as one): {}",
+        starvation::CLEAR_CAPACITY,
+        busy.join("; ")
+    ));
     Ok(())
 }
 

@@ -366,6 +366,52 @@ pub fn starvation_bounds_the_wait(with: Duration, without: Duration) -> bool {
     with.saturating_mul(4) < without
 }
 
+/// How many times faster two threads finish two equal pieces of busy work than one thread
+/// finishes both: about 2 when two CPUs are free, about 1 when other processes hold them. The
+/// hog-and-victim comparison needs both threads running at once (see the module docs), so a busy
+/// machine makes a miss inconclusive rather than a refutation.
+pub fn parallel_capacity() -> f64 {
+    const PIECE: Duration = Duration::from_millis(3);
+    let t = Instant::now();
+    busy_for(PIECE);
+    busy_for(PIECE);
+    let serial = t.elapsed();
+    let t = Instant::now();
+    thread::scope(|s| {
+        s.spawn(|| busy_for(PIECE));
+        busy_for(PIECE);
+    });
+    let parallel = t.elapsed();
+    // busy_for spins on the clock, so a thread that loses its CPU catches up when it gets it back
+    // only if the wall time has not already passed: the ratio then drops towards 1.
+    serial.as_secs_f64() / parallel.as_secs_f64().max(1e-9)
+}
+
+/// From this parallelism on, two threads had a CPU each throughout, and a missed bound counts.
+pub const CLEAR_CAPACITY: f64 = 1.7;
+
+/// What one hog-and-victim attempt showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Starvation mode cut the worst wait at least 4×.
+    Shown,
+    /// It did not, although both threads had a CPU each.
+    Refuted,
+    /// It did not, and the machine was too busy to tell.
+    Inconclusive,
+}
+
+/// Decides one attempt from the two worst waits and the lowest parallel capacity measured around it.
+pub fn verdict(with: Duration, without: Duration, min_capacity: f64) -> Verdict {
+    if starvation_bounds_the_wait(with, without) {
+        Verdict::Shown
+    } else if min_capacity >= CLEAR_CAPACITY {
+        Verdict::Refuted
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
 /// A worst wait that starvation mode keeps below: 50× the 1 ms threshold, generous for a shared
 /// 2-vCPU machine where a thread can lose its CPU for several ms.
 pub const WAIT_BOUND: Duration = Duration::from_millis(50);
@@ -383,6 +429,16 @@ mod tests {
         assert_eq!(states, expected_states(), "{:#?}", w.steps);
         assert_eq!(w.starvation_entries, 1);
         assert_eq!(w.handoffs, 1);
+    }
+
+    #[test]
+    fn a_busy_machine_makes_a_miss_inconclusive_not_a_pass() {
+        let ms = Duration::from_millis;
+        assert_eq!(verdict(ms(2), ms(300), 1.0), Verdict::Shown);
+        assert_eq!(verdict(ms(28), ms(19), 1.9), Verdict::Refuted);
+        assert_eq!(verdict(ms(28), ms(19), 1.2), Verdict::Inconclusive);
+        let c = parallel_capacity();
+        assert!(c > 0.5 && c < 3.0, "{c}");
     }
 
     #[test]
