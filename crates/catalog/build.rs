@@ -105,6 +105,13 @@ const BENCHED_CRATES: &[&str] = &[
     "redis",
     "mysql_async",
     "criterion",
+    "crossbeam-skiplist",
+    "skiplist",
+    "rayon",
+    "threadpool",
+    "lru",
+    "quick_cache",
+    "moka",
 ];
 
 /// `name=version` pairs, comma-separated, for the `wanted` packages found in a Cargo.lock. A package
