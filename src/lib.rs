@@ -18,5 +18,6 @@ pub fn registry() -> Registry {
         gpm::topic(),
         zset::topic(),
         respd::topic(),
+        mvcc::topic(),
     ])
 }

@@ -101,6 +101,32 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Runs hermitage's 15 isolation tests at the 4 levels on the lab's InnoDB model, the real
+    /// MySQL/MariaDB, or both, and prints a tests x levels table (mysql-04). Exit codes: 1 model
+    /// and server differ, 2 bad arguments, 3 the server could not be used.
+    Hermitage {
+        #[arg(long, value_enum, default_value = "model")]
+        target: TargetArg,
+        /// One test: g0, g1a, g1b, g1c, otv, pmp, pmp-write, p4, g-single, g-single-dependencies,
+        /// g-single-write-1, g-single-write-2, g2-item, g2, g2-two-edges. Prints each step.
+        #[arg(long)]
+        test: Option<String>,
+        /// One level: read-uncommitted (ru), read-committed (rc), repeatable-read (rr), serializable (ser).
+        #[arg(long)]
+        level: Option<String>,
+        /// A schedule file of your own (lines like `t1: update test set value = 11 where id = 1`).
+        #[arg(long, value_name = "PATH", conflicts_with = "test")]
+        file: Option<std::path::PathBuf>,
+        /// One JSON object per (test, level, target) with the steps.
+        #[arg(long)]
+        json: bool,
+        /// MariaDB's innodb_snapshot_isolation=ON (write conflicts fail with 1020), on both sides.
+        #[arg(long)]
+        snapshot_isolation: bool,
+        /// How long a step may take before the server is asked whether it waits for a lock.
+        #[arg(long, default_value_t = 300, value_name = "MS")]
+        blocked_wait_ms: u64,
+    },
     /// Finds questions by words in either language (跳表, "skip list", mvcc, ...).
     Search {
         #[arg(required = true)]
@@ -114,6 +140,13 @@ enum SectionArg {
     Mysql,
     Redis,
     Net,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Model,
+    Server,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -178,6 +211,27 @@ fn main() -> ExitCode {
                 ModeArg::Shared => respd::Mode::Shared,
             },
         ),
+        Command::Hermitage {
+            target,
+            test,
+            level,
+            file,
+            json,
+            snapshot_isolation,
+            blocked_wait_ms,
+        } => cmd::hermitage::hermitage(&cmd::hermitage::HermitageArgs {
+            target: match target {
+                TargetArg::Model => cmd::hermitage::Which::Model,
+                TargetArg::Server => cmd::hermitage::Which::Server,
+                TargetArg::Both => cmd::hermitage::Which::Both,
+            },
+            test,
+            level,
+            json,
+            snapshot_isolation,
+            file,
+            blocked_wait_ms,
+        }),
         Command::Search { words } => cmd::search::search(&registry, &words.join(" ")),
     };
     match result {

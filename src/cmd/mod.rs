@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod doctor;
 pub mod gpm;
+pub mod hermitage;
 pub mod list;
 pub mod run;
 pub mod search;
