@@ -120,4 +120,19 @@ print(f"measured rows for: {', '.join(sorted(measured))}")
 PY
 fi
 
+step "lab bench mvcc --quick"
+cargo run --quiet -- bench mvcc --quick --json target/bench-mvcc-quick.json
+if command -v python3 >/dev/null; then
+    python3 - target/bench-mvcc-quick.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
+wanted = ["optimistic", "pessimistic"]
+missing = [w for w in wanted if not any(w in m.lower() for m in measured)]
+if missing:
+    sys.exit(f"lab bench mvcc: no measured rows for {missing}")
+print(f"measured rows for: {', '.join(sorted(measured))}")
+PY
+fi
+
 step "done in $(($(date +%s) - start))s"
