@@ -215,10 +215,12 @@ pub fn spawn_threads(n: usize) -> ThreadCost {
     }
 }
 
-/// The claim about a goroutine's stack: it starts at a few KiB (at least Go's 2 KiB minimum, at
-/// most 16 KiB), where an OS thread reserves megabytes.
+/// The claim about a goroutine's stack: it starts at a few KiB (Go's 2 KiB minimum, at most
+/// 16 KiB), where an OS thread reserves megabytes. The figure is `StackInuse`'s growth divided by
+/// the goroutines parked, so a runtime goroutine whose stack was freed in between pulls it a few
+/// bytes below 2048 (2045 was seen in CI): 1,900 is the floor.
 pub fn stack_is_a_few_kib(bytes_per_goroutine: f64) -> bool {
-    (2048.0..=16384.0).contains(&bytes_per_goroutine)
+    (1900.0..=16384.0).contains(&bytes_per_goroutine)
 }
 
 #[cfg(test)]
