@@ -366,9 +366,11 @@ pub const GO_STACK_STARTS_SMALL: Demo = Demo {
     run: stack_starts_small,
 };
 
-/// Whether a per-goroutine stack figure is Go's 2 KiB starting stack.
+/// Whether a per-goroutine stack figure is Go's 2 KiB starting stack. The figure is a
+/// `StackInuse` delta over the goroutines parked, so a runtime goroutine whose stack is freed
+/// meanwhile can pull it a few bytes under 2048 (go-16's twin measurement read 2045 in CI).
 pub fn is_starting_stack(bytes: f64) -> bool {
-    (2048.0..2560.0).contains(&bytes)
+    (1900.0..2560.0).contains(&bytes)
 }
 
 fn stack_starts_small(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
