@@ -18,6 +18,7 @@ pub fn registry() -> Registry {
         gpm::topic(),
         zset::topic(),
         respd::topic(),
+        cache::topic(),
         mvcc::topic(),
     ])
 }
