@@ -120,6 +120,21 @@ print(f"measured rows for: {', '.join(sorted(measured))}")
 PY
 fi
 
+step "lab bench cache --quick"
+cargo run --quiet -- bench cache --quick --json target/bench-cache-quick.json
+if command -v python3 >/dev/null; then
+    python3 - target/bench-cache-quick.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
+wanted = ["cache::lru::Lru", "lru crate", "quick_cache", "moka"]
+missing = [w for w in wanted if not any(m.startswith(w) for m in measured)]
+if missing:
+    sys.exit(f"lab bench cache: no measured rows for {missing}")
+print(f"measured rows for: {', '.join(sorted(measured))}")
+PY
+fi
+
 step "lab bench mvcc --quick"
 cargo run --quiet -- bench mvcc --quick --json target/bench-mvcc-quick.json
 if command -v python3 >/dev/null; then

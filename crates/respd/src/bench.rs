@@ -467,7 +467,7 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
     report.notes.push(format!(
         "µs/request = 1e6 / redis-benchmark's requests per second (lower is better; ratio < 1: faster than the real Redis); -c {CLIENTS} -n {requests} -r {KEYSPACE}, median of {runs} run(s), redis-benchmark on the same machine"
     ));
-    report.notes.push("lab serve runs in this process on an ephemeral port with 2 tokio workers; the real Redis is a separate process".into());
+    report.notes.push("lab serve runs in this process on an ephemeral port (single: one thread does all the work; shared: 2 tokio workers); the real Redis is a separate process".into());
     Ok(report)
 }
 

@@ -14,8 +14,9 @@ use crate::server::Handle;
 pub static DEMOS: &[Demo] = &[
     Demo {
         name: "redis-04/one-executor-runs-each-command-whole",
-        claim: "With one executor thread owning the keyspace and no lock, INCRs from 8 concurrent clients \
-                interleave but none is lost or seen twice: every reply is distinct and the total is exact.",
+        claim: "With one thread owning the keyspace and no lock, INCRs from 8 concurrent clients \
+                interleave but none is lost or seen twice: every reply is distinct, the total is exact, and \
+                `INFO` counts exactly one thread that executed commands.",
         needs: Need::Nothing,
         run: one_executor_atomic,
     },
@@ -100,7 +101,7 @@ fn hammer(conns: Vec<Connection>, key: &str) -> Result<Vec<Vec<i64>>, DemoError>
 fn one_executor_atomic(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     let server = Handle::start(Mode::Single, 0, 2).map_err(broken)?;
     ctx.say(format!(
-        "`lab serve --mode single` on {}: one executor thread owns the keyspace, no lock anywhere.",
+        "`lab serve --mode single` on {}: one thread reads, executes and writes for every client; no lock anywhere.",
         server.addr()
     ));
     let conns = (0..CLIENTS)
@@ -124,6 +125,16 @@ fn one_executor_atomic(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     ctx.say(format!(
         "Every reply 1..={total} appeared exactly once and GET says {last}: each INCR ran whole."
     ));
+    let info: String = redis::cmd("INFO").arg("server").query(&mut c)?;
+    let threads = info_field(&info, "respd_executor_threads").unwrap_or("?");
+    ctx.say(format!(
+        "INFO server: respd_executor_threads:{threads} (OS threads that ran a command)."
+    ));
+    check_eq!(
+        threads,
+        "1",
+        "threads that executed commands in single mode"
+    );
     Ok(())
 }
 

@@ -17,7 +17,8 @@
 //! than 64 KB with no newline is `too big mbulk count string` / `too big bulk count string`, an inline
 //! line of more than 64 KB `too big inline request`. After a protocol error Redis replies once and
 //! closes the connection; so does the server. Memory is bounded by what the client actually sent: no
-//! length from the wire is used to reserve more than [`PREALLOC_ARGS`] slots or [`PREALLOC_BULK`] bytes.
+//! length from the wire is used to reserve more than [`PREALLOC_ARGS`] argument slots, and a bulk
+//! argument is copied out only once all of its bytes have arrived.
 //!
 //! ## How the real system differs
 //! Redis reads into one `querybuf` per client and, for arguments over 32 KB, makes the buffer itself
@@ -31,8 +32,6 @@ pub const MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
 pub const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
 /// At most this many argument slots are reserved up front, whatever count the client announced.
 pub const PREALLOC_ARGS: usize = 1024;
-/// At most this many bytes are reserved up front for one bulk argument.
-pub const PREALLOC_BULK: usize = 64 * 1024;
 
 /// A request Redis would reject with `-ERR Protocol error: ...` and then close the connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +46,10 @@ impl ProtocolError {
 }
 
 /// An incremental RESP2 request parser (see the module docs).
+///
+/// The argument vectors are reused from one command to the next: [`Parser::next_argv`] lends the
+/// current command's arguments, and the next command overwrites them in place, so a pipeline of a
+/// million `SET`s allocates its argument buffers once per connection, not once per command.
 #[derive(Debug, Default)]
 pub struct Parser {
     buf: Vec<u8>,
@@ -56,8 +59,17 @@ pub struct Parser {
     multibulk: usize,
     /// Length of the bulk argument being received, once its `$n` header was read.
     bulk: Option<usize>,
+    /// Argument slots; the first `argc` hold the command being received or just returned. Slots past
+    /// `argc` keep their allocations for the next command.
     args: Vec<Vec<u8>>,
+    argc: usize,
 }
+
+/// How much room [`Parser::read_buf`] makes for one socket read (Redis's `PROTO_IOBUF_LEN`).
+pub const READ_CHUNK: usize = 16 * 1024;
+/// A query buffer or argument slot larger than this is released once it is no longer needed, so a
+/// client that once sent a 100 MB value does not keep 100 MB for the rest of its connection.
+pub const KEEP_CAPACITY: usize = 1024 * 1024;
 
 impl Parser {
     pub fn new() -> Self {
@@ -66,11 +78,28 @@ impl Parser {
 
     /// Appends bytes read from the socket.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The buffer to read the socket into, with at least [`READ_CHUNK`] bytes of spare capacity:
+    /// append to it (tokio's `read_buf` does) instead of calling [`Parser::feed`], saving a copy.
+    pub fn read_buf(&mut self) -> &mut Vec<u8> {
+        self.compact();
+        self.buf.reserve(READ_CHUNK);
+        &mut self.buf
+    }
+
+    /// Drops consumed bytes once they are at least half of the buffer (so each byte moves at most
+    /// once on average), and gives back the memory of a buffer that held one huge request.
+    fn compact(&mut self) {
         if self.pos > 0 && self.pos >= self.buf.len() / 2 {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        self.buf.extend_from_slice(bytes);
+        if self.buf.is_empty() && self.buf.capacity() > KEEP_CAPACITY {
+            self.buf = Vec::new();
+        }
     }
 
     /// Bytes received but not yet part of a returned command.
@@ -78,34 +107,39 @@ impl Parser {
         self.buf.len() - self.pos
     }
 
-    /// The next complete command, `Ok(None)` when more bytes are needed. Empty requests (`*0`, `*-1`,
-    /// blank inline lines) are skipped as Redis skips them.
+    /// The next complete command as owned vectors, `Ok(None)` when more bytes are needed. A
+    /// convenience over [`Parser::next_argv`] for tests.
     pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
+        Ok(self.next_argv()?.map(<[Vec<u8>]>::to_vec))
+    }
+
+    /// The next complete command, lent until the next call; `Ok(None)` when more bytes are needed.
+    /// Empty requests (`*0`, `*-1`, blank inline lines) are skipped as Redis skips them.
+    pub fn next_argv(&mut self) -> Result<Option<&[Vec<u8>]>, ProtocolError> {
         loop {
             if self.multibulk == 0 {
                 let Some(&first) = self.buf.get(self.pos) else {
                     return Ok(None);
                 };
-                let argv = if first == b'*' {
+                if first == b'*' {
                     match self.multibulk_header()? {
                         None => return Ok(None),
                         Some(0) => continue,
                         Some(n) => {
-                            self.multibulk = n;
-                            self.args = Vec::with_capacity(n.min(PREALLOC_ARGS));
+                            self.start_command(n);
                             continue;
                         }
                     }
-                } else {
-                    match self.inline()? {
-                        None => return Ok(None),
-                        Some(argv) => argv,
-                    }
-                };
-                if argv.is_empty() {
-                    continue;
                 }
-                return Ok(Some(argv));
+                match self.inline()? {
+                    None => return Ok(None),
+                    Some(argv) if argv.is_empty() => continue,
+                    Some(argv) => {
+                        self.argc = argv.len();
+                        self.args = argv;
+                        return Ok(Some(&self.args[..self.argc]));
+                    }
+                }
             }
             // Inside a multibulk request.
             let len = match self.bulk {
@@ -122,15 +156,42 @@ impl Parser {
             if self.buf.len() - self.pos < len + 2 {
                 return Ok(None);
             }
-            let mut arg = Vec::with_capacity(len.min(PREALLOC_BULK));
-            arg.extend_from_slice(&self.buf[self.pos..self.pos + len]);
+            let payload = &self.buf[self.pos..self.pos + len];
+            match self.args.get_mut(self.argc) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.extend_from_slice(payload);
+                }
+                None => self.args.push(payload.to_vec()),
+            }
+            self.argc += 1;
             self.pos += len + 2;
             self.bulk = None;
-            self.args.push(arg);
             self.multibulk -= 1;
             if self.multibulk == 0 {
-                return Ok(Some(std::mem::take(&mut self.args)));
+                return Ok(Some(&self.args[..self.argc]));
             }
+        }
+    }
+
+    /// Begins a multibulk request of `n` arguments: reuses the slots of the previous command, but
+    /// reserves no more than [`PREALLOC_ARGS`] of them on the client's word and releases slots that
+    /// grew beyond [`KEEP_CAPACITY`] or beyond [`PREALLOC_ARGS`] in number.
+    fn start_command(&mut self, n: usize) {
+        self.multibulk = n;
+        self.argc = 0;
+        self.args.truncate(PREALLOC_ARGS);
+        if self.args.capacity() > 4 * PREALLOC_ARGS {
+            self.args.shrink_to(PREALLOC_ARGS);
+        }
+        for slot in &mut self.args {
+            if slot.capacity() > KEEP_CAPACITY {
+                *slot = Vec::new();
+            }
+        }
+        let want = n.min(PREALLOC_ARGS);
+        if self.args.capacity() < want {
+            self.args.reserve(want - self.args.len());
         }
     }
 
@@ -192,18 +253,33 @@ impl Parser {
     }
 }
 
-/// Redis's `string2ll`: an optional `-`, digits, no `+`, no spaces, no leading zeros.
+/// Redis's `string2ll`: an optional `-`, digits, no `+`, no spaces, no leading zeros, no `-0`,
+/// and nothing outside `i64`.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    let text = std::str::from_utf8(s).ok()?;
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || (digits.len() > 1 && digits.starts_with('0'))
-        || text == "-0"
-    {
-        return None;
+    let (negative, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] if negative => return None,
+        [b'0', _, ..] => return None,
+        _ => {}
     }
-    text.parse().ok()
+    let mut magnitude: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(b - b'0'))?;
+    }
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
 }
 
 /// Redis's `sdssplitargs`: splits an inline line on spaces, honouring "double" quotes with `\n`,
@@ -353,10 +429,34 @@ mod tests {
         assert!(p.args.capacity() <= PREALLOC_ARGS);
     }
 
+    // Slots are reused, but a command never sees a longer previous command's arguments, and a slot
+    // or buffer that once held a huge argument is given back.
+    #[test]
+    fn reused_slots_hold_only_the_current_command() {
+        let mut p = Parser::new();
+        let big = vec![b'x'; 2 * KEEP_CAPACITY];
+        let mut input = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", big.len()).into_bytes();
+        input.extend_from_slice(&big);
+        input.extend_from_slice(b"\r\n");
+        p.feed(&input);
+        assert_eq!(p.next_argv().unwrap().map(|a| a.len()), Some(3));
+        p.feed(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+        assert_eq!(
+            p.next_command().unwrap(),
+            Some(vec![b"GET".to_vec(), b"k".to_vec()])
+        );
+        assert!(p.args.iter().all(|a| a.capacity() <= KEEP_CAPACITY));
+        p.read_buf();
+        assert!(p.buf.capacity() <= KEEP_CAPACITY + READ_CHUNK);
+    }
+
     #[test]
     fn string2ll_rules() {
         assert_eq!(parse_i64(b"12"), Some(12));
         assert_eq!(parse_i64(b"-3"), Some(-3));
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         for bad in [
             &b"+1"[..],
             b"01",
@@ -365,6 +465,10 @@ mod tests {
             b" 1",
             b"-0",
             b"99999999999999999999",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"1 ",
+            b"--1",
         ] {
             assert_eq!(parse_i64(bad), None, "{bad:?}");
         }

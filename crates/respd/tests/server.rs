@@ -106,6 +106,44 @@ fn a_pipeline_in_one_write_gets_every_reply_in_order() {
     }
 }
 
+// Redis's model: however many clients send at once, one thread executes every command. In shared
+// mode the commands run on the runtime's workers.
+#[test]
+fn single_mode_executes_every_command_on_one_thread() {
+    for (mode, most) in [(Mode::Single, 1), (Mode::Shared, 2)] {
+        let h = start(mode);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let clients: Vec<_> = (0..6)
+            .map(|_| {
+                let mut c = client(&h);
+                let barrier = std::sync::Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for _ in 0..200 {
+                        let _: i64 = redis::cmd("INCR").arg("n").query(&mut c).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in clients {
+            t.join().unwrap();
+        }
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut client(&h))
+            .unwrap();
+        let threads: usize = info
+            .lines()
+            .find_map(|l| l.strip_prefix("respd_executor_threads:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no respd_executor_threads in {info}"));
+        assert!((1..=most).contains(&threads), "{mode:?}: {threads} threads");
+        if mode == Mode::Single {
+            assert_eq!(threads, 1);
+        }
+    }
+}
+
 #[test]
 fn bad_input_gets_redis_replies_and_only_that_connection_closes() {
     let h = start(Mode::Single);
