@@ -80,7 +80,7 @@ enum Command {
     /// Watches the lab's GPM scheduler run a small traced workload (go-13): which P ran which G,
     /// `runnext`, steals, the global queue.
     Gpm,
-    /// Runs the lab's RESP2 server (redis-04) in the foreground until stopped: redis-cli,
+    /// Runs the lab's RESP2/RESP3 server (redis-04) in the foreground until stopped: redis-cli,
     /// redis-benchmark and Redis client libraries work against it.
     Serve {
         #[arg(long, default_value_t = 6380)]
