@@ -71,83 +71,33 @@ RUSTFLAGS="--cfg gochan_loom" CARGO_TARGET_DIR=target/loom cargo test -p gochan 
 step "lab run --all"
 cargo run --quiet -- run --all --quiet
 
-step "lab bench counters --quick"
-cargo run --quiet -- bench counters --quick --json target/bench-counters-quick.json
-
-step "lab bench channels --quick"
-cargo run --quiet -- bench channels --quick --json target/bench-channels-quick.json
-# Every implementation must have measured rows (not only "not expressible" ones).
-if command -v python3 >/dev/null; then
-    python3 - target/bench-channels-quick.json <<'PY'
+# A quick benchmark must have measured rows (not only "not expressible" ones) for every
+# implementation it promises: `bench_quick SUITE NAME...` runs it and checks that some measured row's
+# implementation contains each NAME.
+bench_quick() {
+    local suite=$1
+    shift
+    step "lab bench $suite --quick"
+    cargo run --quiet -- bench "$suite" --quick --json "target/bench-$suite-quick.json"
+    if command -v python3 >/dev/null; then
+        python3 - "target/bench-$suite-quick.json" "$suite" "$@" <<'PY'
 import json, sys
-report = json.load(open(sys.argv[1]))
-measured = {r["implementation"].split(" (")[0] for s in report["suites"] for r in s["rows"] if r["stats"]}
-wanted = {"gochan::chan", "crossbeam-channel", "std::sync::mpsc", "flume", "tokio::sync::mpsc", "Go"}
-missing = wanted - measured
-if missing:
-    sys.exit(f"lab bench channels: no measured rows for {sorted(missing)}")
-print(f"measured rows for: {', '.join(sorted(measured))}")
-PY
-fi
-
-step "lab bench pool --quick"
-cargo run --quiet -- bench pool --quick --json target/bench-pool-quick.json
-if command -v python3 >/dev/null; then
-    python3 - target/bench-pool-quick.json <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
+path, suite, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+report = json.load(open(path))
 measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
-wanted = ["Go", "csp::Pool", "rayon", "tokio", "threadpool", "gpm"]
 missing = [w for w in wanted if not any(w in m for m in measured)]
 if missing:
-    sys.exit(f"lab bench pool: no measured rows for {missing}")
+    sys.exit(f"lab bench {suite}: no measured rows for {missing}")
 print(f"measured rows for: {', '.join(sorted(measured))}")
 PY
-fi
+    fi
+}
 
-step "lab bench zset --quick"
-cargo run --quiet -- bench zset --quick --json target/bench-zset-quick.json
-if command -v python3 >/dev/null; then
-    python3 - target/bench-zset-quick.json <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
-wanted = ["real Redis", "zset (SortedSet)", "BTreeSet", "crossbeam SkipSet", "skiplist OrderedSkipList"]
-missing = [w for w in wanted if not any(m.startswith(w) for m in measured)]
-if missing:
-    sys.exit(f"lab bench zset: no measured rows for {missing}")
-print(f"measured rows for: {', '.join(sorted(measured))}")
-PY
-fi
-
-step "lab bench cache --quick"
-cargo run --quiet -- bench cache --quick --json target/bench-cache-quick.json
-if command -v python3 >/dev/null; then
-    python3 - target/bench-cache-quick.json <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
-wanted = ["cache::lru::Lru", "lru crate", "quick_cache", "moka"]
-missing = [w for w in wanted if not any(m.startswith(w) for m in measured)]
-if missing:
-    sys.exit(f"lab bench cache: no measured rows for {missing}")
-print(f"measured rows for: {', '.join(sorted(measured))}")
-PY
-fi
-
-step "lab bench mvcc --quick"
-cargo run --quiet -- bench mvcc --quick --json target/bench-mvcc-quick.json
-if command -v python3 >/dev/null; then
-    python3 - target/bench-mvcc-quick.json <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-measured = {r["implementation"] for s in report["suites"] for r in s["rows"] if r["stats"]}
-wanted = ["optimistic", "pessimistic"]
-missing = [w for w in wanted if not any(w in m.lower() for m in measured)]
-if missing:
-    sys.exit(f"lab bench mvcc: no measured rows for {missing}")
-print(f"measured rows for: {', '.join(sorted(measured))}")
-PY
-fi
+bench_quick counters
+bench_quick channels "gochan::chan" "crossbeam-channel" "std::sync::mpsc" "flume" "tokio::sync::mpsc" "Go"
+bench_quick pool "Go" "csp::Pool" "rayon" "tokio" "threadpool" "gpm"
+bench_quick zset "real Redis" "zset (SortedSet)" "BTreeSet" "crossbeam SkipSet" "skiplist OrderedSkipList"
+bench_quick cache "cache::lru::Lru" "lru crate" "quick_cache" "moka"
+bench_quick mvcc "optimistic" "pessimistic"
 
 step "done in $(($(date +%s) - start))s"
