@@ -64,21 +64,85 @@ pub fn format_double(d: f64) -> String {
     }
 }
 
-/// Parse like C's `strtod` over the whole input: Rust's parser plus the range errors Redis
+/// C's `strtod` over the whole input, without range checks: Rust's decimal parser (which, like
+/// `strtod`, takes `inf`, `infinity` and `nan` in any case), plus the hexadecimal form `strtod`
+/// also accepts (`0x1.8p1` = 3), so `ZADD k 0x1p3 m` works as in Redis.
+fn parse_c_double(s: &str) -> Option<f64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) else {
+        return s.parse().ok();
+    };
+    let (digits, exp) = match hex.find(['p', 'P']) {
+        Some(i) => (&hex[..i], Some(&hex[i + 1..])),
+        None => (hex, None),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    // Keep the first 15 significant hex digits (60 bits, more than a double's 53) and count the
+    // rest as a power of two.
+    let (mut mant, mut shift, mut kept) = (0u64, 0i64, 0);
+    for (c, is_frac) in int
+        .chars()
+        .map(|c| (c, false))
+        .chain(frac.chars().map(|c| (c, true)))
+    {
+        let d = c.to_digit(16)?;
+        if kept < 15 {
+            if mant != 0 || d != 0 {
+                kept += 1;
+            }
+            mant = mant * 16 + u64::from(d);
+            if is_frac {
+                shift -= 4;
+            }
+        } else if !is_frac {
+            shift += 4;
+        }
+    }
+    let exp: i64 = match exp {
+        Some(e)
+            if !e.is_empty()
+                && e.trim_start_matches(['+', '-'])
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()) =>
+        {
+            e.parse::<i64>().ok()?.clamp(-100_000, 100_000)
+        }
+        Some(_) => return None,
+        None => 0,
+    };
+    let v = mant as f64 * 2f64.powi((exp + shift).clamp(-2_000, 2_000) as i32);
+    Some(if neg { -v } else { v })
+}
+
+/// Parse like C's `strtod` over the whole input ([`parse_c_double`]) plus the range errors Redis
 /// rejects (overflow to ±inf, underflow to 0). `None` when the text is not a float.
 fn strtod_full(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
+    let v: f64 = parse_c_double(s)?;
     let lower = s.to_ascii_lowercase();
     if v.is_infinite() && !lower.contains("inf") {
         return None; // ERANGE overflow
     }
-    if v == 0.0
-        && lower
+    // A zero from non-zero digits is an underflow (ERANGE).
+    let body = lower.trim_start_matches(['+', '-']);
+    let nonzero_digits = match body.strip_prefix("0x") {
+        Some(hex) => hex
+            .chars()
+            .take_while(|c| *c != 'p')
+            .any(|c| c.is_ascii_hexdigit() && c != '0'),
+        None => body
             .chars()
             .take_while(|c| *c != 'e')
-            .any(|c| ('1'..='9').contains(&c))
-    {
-        return None; // ERANGE underflow
+            .any(|c| ('1'..='9').contains(&c)),
+    };
+    if v == 0.0 && nonzero_digits {
+        return None;
     }
     Some(v)
 }
@@ -105,7 +169,7 @@ pub fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
     if s.is_empty() {
         return None;
     }
-    let v: f64 = s.parse().ok()?;
+    let v: f64 = parse_c_double(s)?;
     if v.is_nan() { None } else { Some((v, ex)) }
 }
 
@@ -153,5 +217,31 @@ mod tests {
         assert_eq!(parse_score_bound(b"(1.5"), Some((1.5, true)));
         assert_eq!(parse_score_bound(b"(nan"), None);
         assert_eq!(parse_score_bound(b"1e400"), Some((f64::INFINITY, false)));
+    }
+
+    #[test]
+    fn hex_scores_parse_like_strtod() {
+        assert_eq!(parse_score(b"0x1p3"), Some(8.0));
+        assert_eq!(parse_score(b"-0X1.8p1"), Some(-3.0));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"0x.8"), Some(0.5));
+        assert_eq!(parse_score(b"0x1P-2"), Some(0.25));
+        assert_eq!(
+            parse_score(b"0x123456789abcdef12"),
+            Some(0x123456789abcdef12u128 as f64)
+        );
+        assert_eq!(parse_score_bound(b"(0x1p1"), Some((2.0, true)));
+        // Not floats to strtod either (it would stop early, leaving trailing text).
+        for bad in [&b"0x"[..], b"0xg", b"0x1p", b"0x1p+", b"0x1q2", b"0x1.2.3"] {
+            assert_eq!(parse_score(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        // Range errors as for decimals: overflow is rejected, a tiny non-zero value underflows.
+        assert_eq!(parse_score(b"0x1p5000"), None);
+        assert_eq!(parse_score(b"0x1p-5000"), None);
+        assert_eq!(
+            parse_score(b"0x0p5"),
+            Some(0.0),
+            "zero digits are not an underflow"
+        );
     }
 }
