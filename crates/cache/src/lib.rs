@@ -36,6 +36,7 @@ pub mod dict;
 pub mod experiment;
 pub mod expire;
 pub mod hash;
+pub mod hitratio;
 pub mod keyspace;
 pub mod lfu;
 pub mod lock;

@@ -3,6 +3,7 @@
 
 use catalog::{Demo, Topic};
 
+mod hitratio;
 mod redis03;
 mod redis05;
 mod redis06;
@@ -29,6 +30,7 @@ static DEMOS: &[Demo] = &[
     redis03::POLICIES,
     redis03::LRU_EXPERIMENT_REAL,
     redis03::LFU_REAL,
+    hitratio::HIT_RATIO_REAL,
     redis05::LAZY,
     redis05::ACTIVE_CYCLE,
     redis05::CRON,
