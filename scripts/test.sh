@@ -97,7 +97,7 @@ bench_quick counters
 bench_quick channels "gochan::chan" "crossbeam-channel" "std::sync::mpsc" "flume" "tokio::sync::mpsc" "Go"
 bench_quick pool "Go" "csp::Pool" "rayon" "tokio" "threadpool" "gpm"
 bench_quick zset "real Redis" "zset (SortedSet)" "BTreeSet" "crossbeam SkipSet" "skiplist OrderedSkipList"
-bench_quick cache "cache::lru::Lru" "lru crate" "quick_cache" "moka"
+bench_quick cache "cache::lru::Lru" "lru crate" "quick_cache" "moka" "sampled LRU" "real Redis" "model, same resident keys"
 bench_quick mvcc "optimistic" "pessimistic"
 
 step "done in $(($(date +%s) - start))s"
