@@ -8,7 +8,14 @@ use std::time::{Duration, Instant};
 use catalog::{Ctx, Demo, DemoError, Need, check, check_eq};
 use servers::redis::{self, Connection};
 
-use crate::db::Mode;
+use cache::experiment::{self, Outcome};
+use cache::scratch::ScratchRedis;
+
+use crate::db::{Db, Mode};
+use crate::differential::{
+    EXPIRY_SCRIPT, Raw, SETTINGS_SCRIPT, Seq, random_expiry_command, replies_agree,
+};
+use crate::reply::Client;
 use crate::server::Handle;
 
 pub static DEMOS: &[Demo] = &[
@@ -40,6 +47,51 @@ pub static DEMOS: &[Demo] = &[
                 main thread) and counts commands in INFO commandstats exactly as `lab serve` does.",
         needs: Need::Redis,
         run: real_redis_info,
+    },
+    Demo {
+        name: "redis-03/lab-serve-lru-experiment-matches-the-model",
+        claim: "Redis's LRU experiment run in `lab serve`'s keyspace (3,000 keys aged 1 s apart, \
+                allkeys-lru, maxmemory at the 3,000 keys' bytes, new keys added until 1,500 were evicted) \
+                evicts old keys at the model's rates: with 5 and 10 samples, in each fifth of the keys by \
+                age the mean of four lab serve runs is within 8 points of the mean of four model runs.",
+        needs: Need::Nothing,
+        run: lab_lru_experiment,
+    },
+    Demo {
+        name: "redis-03/lab-serve-lru-experiment-matches-real-redis",
+        claim: "The same LRU experiment on a throw-away redis-server 7.0 (two runs per sample count, \
+                keys aged with RESTORE … IDLETIME, maxmemory for 3,000 resident keys, within 6%) and in `lab \
+                serve`'s keyspace (four runs): with 5 and 10 samples, each age fifth's eviction rate \
+                is within 8 points; the picture is written to target/lab/redis-03-lab-serve-lru.svg.",
+        needs: Need::Redis,
+        run: lab_lru_experiment_real,
+    },
+    Demo {
+        name: "redis-03/lab-serve-lfu-and-settings-match-real-redis",
+        claim: "Against a throw-away redis-server 7.0, `lab serve` gives identical replies to CONFIG \
+                SET/GET of maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, hz and \
+                active-expire-effort (errors included), to OBJECT FREQ with lfu-log-factor 0 after \
+                each kind of access, to OBJECT FREQ/IDLETIME under the other policy family, and ends \
+                with the same expired_keys, evicted_keys, keyspace_hits and keyspace_misses.",
+        needs: Need::Redis,
+        run: lfu_and_settings_real,
+    },
+    Demo {
+        name: "redis-05/lab-serve-expiry-matches-real-redis",
+        claim: "`lab serve` and the real Redis 7.0 give identical replies (a TTL may differ by the \
+                second that passes between them) to a fixed script and 250 seeded random commands of \
+                SET EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET, EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with \
+                NX/XX/GT/LT, TTL, PTTL, PERSIST and their errors: zero differences.",
+        needs: Need::Redis,
+        run: expiry_real,
+    },
+    Demo {
+        name: "redis-05/lab-serve-timer-expires-untouched-keys",
+        claim: "200 keys set with PX 50 and never read again still count in DBSIZE, then disappear \
+                within 10 s on `lab serve`'s hz timer as on a throw-away redis-server 7.0's, with \
+                expired_keys 200 on both.",
+        needs: Need::Redis,
+        run: active_expiry_real,
     },
 ];
 
@@ -312,6 +364,299 @@ fn real_redis_info(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// Keys of the LRU experiment.
+pub const EXPERIMENT_KEYS: usize = 3000;
+/// Age groups compared.
+pub const AGE_BINS: usize = 5;
+/// How far the real server's resident key count may drift from `EXPERIMENT_KEYS` (its client
+/// buffers move `used_memory` by a few KB; the cache crate's demo allows the same).
+pub const RESIDENT_TOLERANCE: f64 = 0.06;
+/// Largest difference in one age group's eviction rate between lab serve and the model.
+pub const AGE_BIN_TOLERANCE: f64 = 0.08;
+
+fn exec(db: &mut Db, client: &mut Client, args: &[&[u8]]) {
+    let argv: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
+    client.out.clear();
+    db.execute(client, &argv);
+}
+
+/// Redis's LRU experiment (see `cache::experiment`) on `lab serve`'s keyspace, in process: `n`
+/// keys aged `n − i + 5` s, maxmemory at their bytes, allkeys-lru with `samples`, then new keys
+/// until `n/2` were evicted. All key names have the same length, so every key costs the same.
+pub fn lru_experiment_in_lab(n: usize, samples: usize, seed: u64) -> Outcome {
+    let mut db = Db::new(Mode::Single, 0);
+    db.reseed(seed);
+    let mut c = Client::new(1);
+    let samples = samples.to_string();
+    exec(
+        &mut db,
+        &mut c,
+        &[
+            b"CONFIG",
+            b"SET",
+            b"maxmemory-policy",
+            b"allkeys-lru",
+            b"maxmemory-samples",
+            samples.as_bytes(),
+        ],
+    );
+    let old = |i: usize| format!("old:{i:05}");
+    let new = |j: usize| format!("new:{j:05}");
+    for i in 0..n {
+        exec(&mut db, &mut c, &[b"SET", old(i).as_bytes(), b"v"]);
+        db.set_idle_secs(
+            old(i).as_bytes(),
+            (n - i) as u64 + experiment::IDLE_OFFSET_SECS,
+        );
+    }
+    let limit = db.used_memory().to_string();
+    exec(
+        &mut db,
+        &mut c,
+        &[b"CONFIG", b"SET", b"maxmemory", limit.as_bytes()],
+    );
+    let mut added = 0;
+    // Each SET leaves the keyspace one key over the limit, and the next command (the next SET,
+    // or the CONFIG SET below) evicts before it runs: stop one eviction early.
+    while db.key_stats().evicted_keys + 1 < (n / 2) as u64 && added < 3 * n {
+        exec(&mut db, &mut c, &[b"SET", new(added).as_bytes(), b"v"]);
+        added += 1;
+    }
+    // This command makes the last eviction; with the limit off, the reads evict nothing.
+    exec(&mut db, &mut c, &[b"CONFIG", b"SET", b"maxmemory", b"0"]);
+    let mut present = |k: String| {
+        exec(&mut db, &mut c, &[b"EXISTS", k.as_bytes()]);
+        c.out == b":1\r\n"
+    };
+    Outcome {
+        label: format!("{samples} samples (lab serve)"),
+        kept_old: (0..n).map(|i| present(old(i))).collect(),
+        kept_new: (0..added).map(|j| present(new(j))).collect(),
+    }
+}
+
+fn lab_lru_experiment(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
+    for samples in [5usize, 10] {
+        let lab: Vec<Outcome> = (0..4)
+            .map(|s| lru_experiment_in_lab(EXPERIMENT_KEYS, samples, 11 + s))
+            .collect();
+        let model: Vec<Outcome> = (0..4)
+            .map(|s| experiment::run_sampled(EXPERIMENT_KEYS, samples, 7 + s))
+            .collect();
+        for o in &lab {
+            check_eq!(
+                o.evicted_old() + o.evicted_new(),
+                EXPERIMENT_KEYS / 2,
+                "keys evicted in lab serve"
+            );
+        }
+        let (l, m) = (
+            experiment::mean_by_age(&lab, AGE_BINS),
+            experiment::mean_by_age(&model, AGE_BINS),
+        );
+        ctx.say(format!(
+            "{samples} samples: evicted by age fifth (oldest first): lab serve {} | model {}",
+            percents(&l),
+            percents(&m)
+        ));
+        let worst = experiment::agreement(&m, &l, AGE_BIN_TOLERANCE)
+            .map_err(|e| DemoError::Claim(format!("{samples} samples: {e}")))?;
+        ctx.say(format!(
+            "  largest gap {:.1} points (allowed {:.0})",
+            worst * 100.0,
+            AGE_BIN_TOLERANCE * 100.0
+        ));
+    }
+    Ok(())
+}
+
+fn lab_lru_experiment_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
+    let mut scratch = ScratchRedis::start("redis-03-respd-lru")?;
+    let mut panels = Vec::new();
+    let mut failures = Vec::new();
+    for samples in [5usize, 10] {
+        let mut reals = Vec::new();
+        for _ in 0..2 {
+            let (o, resident) =
+                cache::demos::real_lru_outcome(&mut scratch, EXPERIMENT_KEYS, samples)?;
+            ctx.say(format!(
+                "redis-server, {samples} samples: {resident} keys resident, {} evicted",
+                o.evicted_old() + o.evicted_new()
+            ));
+            let drift = (resident as f64 - EXPERIMENT_KEYS as f64).abs() / EXPERIMENT_KEYS as f64;
+            check!(
+                drift <= RESIDENT_TOLERANCE,
+                "{samples} samples: {resident} keys resident on redis-server, lab serve holds {EXPERIMENT_KEYS}"
+            );
+            reals.push(o);
+        }
+        let lab: Vec<Outcome> = (0..4)
+            .map(|s| lru_experiment_in_lab(EXPERIMENT_KEYS, samples, 21 + s))
+            .collect();
+        let (l, r) = (
+            experiment::mean_by_age(&lab, AGE_BINS),
+            experiment::mean_by_age(&reals, AGE_BINS),
+        );
+        ctx.say(format!(
+            "{samples} samples, evicted by age fifth (oldest first): lab serve {} | redis {}",
+            percents(&l),
+            percents(&r)
+        ));
+        match experiment::agreement(&r, &l, AGE_BIN_TOLERANCE) {
+            Ok(worst) => ctx.say(format!(
+                "  largest gap {:.1} points (allowed {:.0})",
+                worst * 100.0,
+                AGE_BIN_TOLERANCE * 100.0
+            )),
+            Err(e) => failures.push(format!("{samples} samples: {e}")),
+        }
+        let mut real = reals.swap_remove(0);
+        real.label = format!("{samples} samples (Redis 7.0)");
+        panels.push(lab[0].clone());
+        panels.push(real);
+    }
+    let dir = experiment::lab_output_dir().map_err(broken)?;
+    let path = dir.join("redis-03-lab-serve-lru.svg");
+    std::fs::write(&path, experiment::svg(&panels, 60)).map_err(broken)?;
+    ctx.say(format!("picture: {}", path.display()));
+    check!(failures.is_empty(), "{}", failures.join("; "));
+    Ok(())
+}
+
+fn percents(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{:.0}%", x * 100.0))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Sends each line to both servers; the lines whose replies do not agree, with both replies.
+fn differences(ours: &mut Raw, theirs: &mut Raw, lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let command = line.split(' ').next().unwrap_or_default();
+            let (a, b) = (ours.line(line), theirs.line(line));
+            (!replies_agree(command, &a, &b)).then(|| format!("{line}: lab {a:?}, redis {b:?}"))
+        })
+        .collect()
+}
+
+fn connect_raw(port: u16) -> Result<Raw, DemoError> {
+    Raw::connect(port).map_err(broken)
+}
+
+fn lfu_and_settings_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
+    let scratch = ScratchRedis::start("redis-03-respd")?;
+    let mut redis = connect_raw(scratch.port())?;
+    let server = Handle::start(Mode::Single, 0, 1).map_err(broken)?;
+    let mut ours = connect_raw(server.addr().port())?;
+    for raw in [&mut ours, &mut redis] {
+        raw.line("CONFIG RESETSTAT");
+    }
+    let lines: Vec<String> = SETTINGS_SCRIPT
+        .iter()
+        .map(|l| {
+            l.replace("{k}", &scratch.key("k"))
+                .replace("{n}", &scratch.key("n"))
+                .replace("{z}", &scratch.key("z"))
+                .replace("{x}", &scratch.key("x"))
+        })
+        .collect();
+    let diff = differences(&mut ours, &mut redis, &lines);
+    ctx.say(format!(
+        "{} commands sent to lab serve and to redis-server on port {}: {} differences",
+        lines.len(),
+        scratch.port(),
+        diff.len()
+    ));
+    check!(diff.is_empty(), "replies differ:\n{}", diff.join("\n"));
+    for field in [
+        "expired_keys",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+    ] {
+        let (a, b) = (
+            ours.info_field("stats", field),
+            redis.info_field("stats", field),
+        );
+        ctx.say(format!("  INFO {field}: lab serve {a}, redis {b}"));
+        check_eq!(a, b, "INFO {field}");
+    }
+    Ok(())
+}
+
+fn expiry_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
+    let lab = ctx.redis()?;
+    let mut redis = connect_raw(lab.target().port)?;
+    let server = Handle::start(Mode::Single, 0, 1).map_err(broken)?;
+    let mut ours = connect_raw(server.addr().port())?;
+    let now_ms = crate::expiry::unix_ms();
+    let (far_ms, far_s) = (now_ms + 1_000_000_000, now_ms / 1000 + 1_000_000);
+    let mut lines: Vec<String> = EXPIRY_SCRIPT
+        .iter()
+        .map(|l| {
+            l.replace("{k}", &lab.key("k"))
+                .replace("{s}", &lab.key("s"))
+                .replace("{z}", &lab.key("z"))
+                .replace("{far_ms}", &far_ms.to_string())
+                .replace("{far_s}", &(far_ms / 1000).to_string())
+        })
+        .collect();
+    let keys: Vec<String> = (0..4).map(|i| lab.key(&format!("r{i}"))).collect();
+    let mut seq = Seq(0x5EED_0005);
+    lines.extend((0..250).map(|_| random_expiry_command(&mut seq, &keys, far_s)));
+    let diff = differences(&mut ours, &mut redis, &lines);
+    ctx.say(format!(
+        "{} commands ({} scripted, 250 seeded) sent to lab serve and to Redis on {}: {} differences",
+        lines.len(),
+        EXPIRY_SCRIPT.len(),
+        lab.target().addr(),
+        diff.len()
+    ));
+    check!(diff.is_empty(), "replies differ:\n{}", diff.join("\n"));
+    drop(lab);
+    Ok(())
+}
+
+fn active_expiry_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
+    let scratch = ScratchRedis::start("redis-05-respd")?;
+    let mut redis = connect_raw(scratch.port())?;
+    let server = Handle::start(Mode::Single, 0, 1).map_err(broken)?;
+    let mut ours = connect_raw(server.addr().port())?;
+    for (name, raw) in [("lab serve", &mut ours), ("redis", &mut redis)] {
+        raw.line("CONFIG RESETSTAT");
+        for i in 0..10 {
+            raw.call(&["SET", &scratch.key(&format!("keep{i}")), "v"]);
+        }
+        for i in 0..200 {
+            raw.call(&["SET", &scratch.key(&format!("gone{i}")), "v", "PX", "50"]);
+        }
+        let at_once = raw.int("DBSIZE");
+        check_eq!(at_once, 210, "{name}: DBSIZE right after the SETs");
+    }
+    for (name, raw) in [("lab serve", &mut ours), ("redis", &mut redis)] {
+        let start = Instant::now();
+        // The servers' timers do the work; this loop only watches, with a 10 s safety limit.
+        let left = loop {
+            let n = raw.int("DBSIZE");
+            if n == 10 || start.elapsed() > Duration::from_secs(10) {
+                break n;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let expired = raw.info_field("stats", "expired_keys");
+        ctx.say(format!(
+            "{name}: DBSIZE 210 -> {left} after {:.0} ms with no key read; expired_keys {expired}",
+            start.elapsed().as_secs_f64() * 1000.0
+        ));
+        check_eq!(left, 10, "{name}: keys left once the timer ran");
+        check_eq!(expired, 200, "{name}: expired_keys");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +667,18 @@ mod tests {
         // A lost update: two clients read 1 and both wrote 2.
         assert!(!increments_are_atomic(&[1, 2, 2], 3));
         assert!(!increments_are_atomic(&[1, 2], 3));
+    }
+
+    // The LRU experiment's check can fail: lab serve with 1 sample (close to random eviction)
+    // is far from the model with 10 samples, while 10 against 10 agrees.
+    #[test]
+    fn lru_experiment_check_tells_sample_counts_apart() {
+        let n = 1000;
+        let model = experiment::mean_by_age(&[experiment::run_sampled(n, 10, 7)], AGE_BINS);
+        let lab10 = experiment::mean_by_age(&[lru_experiment_in_lab(n, 10, 11)], AGE_BINS);
+        let lab1 = experiment::mean_by_age(&[lru_experiment_in_lab(n, 1, 11)], AGE_BINS);
+        assert!(experiment::agreement(&model, &lab10, AGE_BIN_TOLERANCE).is_ok());
+        assert!(experiment::agreement(&model, &lab1, AGE_BIN_TOLERANCE).is_err());
     }
 
     #[test]

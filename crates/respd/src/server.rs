@@ -128,6 +128,16 @@ async fn connection<K: Keyspace>(
     }
 }
 
+/// The server's `hz` timer (Redis's `serverCron`): each tick takes the keyspace like a batch,
+/// refreshes the LRU/LFU clocks and runs the active expire cycle, then waits `1000/hz` ms (read
+/// again every tick, so `CONFIG SET hz` takes effect at the next one). Ends with the runtime.
+async fn cron<K: Keyspace>(keyspace: K) {
+    loop {
+        let interval = keyspace.with(Db::cron);
+        tokio::time::sleep(interval).await;
+    }
+}
+
 /// Connection counters shared by the accept loop, the connection tasks and `INFO`.
 #[derive(Clone)]
 struct Counters {
@@ -180,6 +190,7 @@ fn run_single(listener: std::net::TcpListener, stop: oneshot::Receiver<()>) -> s
         let db = Db::new(Mode::Single, listener.local_addr()?.port());
         let counters = Counters::of(&db);
         let keyspace = Owned(Rc::new(RefCell::new(db)));
+        tokio::task::spawn_local(cron(keyspace.clone()));
         let spawn = |stream, id| {
             let (keyspace, counters) = (keyspace.clone(), counters.clone());
             tokio::task::spawn_local(async move {
@@ -219,6 +230,8 @@ pub async fn serve(listener: TcpListener, mode: Mode) -> std::io::Result<()> {
             let db = Db::new(mode, listener.local_addr()?.port());
             let counters = Counters::of(&db);
             let keyspace = Locked(Arc::new(Mutex::new(db)));
+            let timer = tokio::spawn(cron(keyspace.clone()));
+            let _stop_timer = AbortOnDrop(timer);
             let spawn = |stream, id| {
                 let (keyspace, counters) = (keyspace.clone(), counters.clone());
                 tokio::spawn(async move {
@@ -229,6 +242,15 @@ pub async fn serve(listener: TcpListener, mode: Mode) -> std::io::Result<()> {
             accept_loop(listener, counters.clone(), spawn).await;
             Ok(())
         }
+    }
+}
+
+/// Aborts a task when dropped, so the shared-mode timer stops with its server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -10,7 +10,7 @@ mod redis06;
 mod redis07;
 mod redis08;
 
-pub use redis03::{LFU_TABLE, LfuTableCell, lfu_cell_within};
+pub use redis03::{LFU_TABLE, LfuTableCell, lfu_cell_within, real_lru_outcome};
 
 pub fn topic() -> Topic {
     Topic {

@@ -499,6 +499,17 @@ pub const LRU_EXPERIMENT_REAL: Demo = Demo {
     run: lru_experiment_real,
 };
 
+/// Redis's LRU experiment on a real server (allkeys-lru, `samples`, `n` keys aged with
+/// `RESTORE … IDLETIME`, `maxmemory` for `n` resident keys): who survived, and how many keys were
+/// resident. For other crates that compare their own evictor with the real one (`respd`).
+pub fn real_lru_outcome(
+    r: &mut ScratchRedis,
+    n: usize,
+    samples: usize,
+) -> Result<(Outcome, u64), DemoError> {
+    real_lru_run(r, n, samples).map(|(o, mem)| (o, mem.resident))
+}
+
 /// What the real server's memory looked like during one run.
 #[derive(Debug, Clone, Copy)]
 struct MemoryNote {
