@@ -99,5 +99,8 @@ bench_quick pool "Go" "csp::Pool" "rayon" "tokio" "threadpool" "gpm"
 bench_quick zset "real Redis" "zset (SortedSet)" "BTreeSet" "crossbeam SkipSet" "skiplist OrderedSkipList"
 bench_quick cache "cache::lru::Lru" "lru crate" "quick_cache" "moka" "sampled LRU" "real Redis" "model, same resident keys"
 bench_quick mvcc "optimistic" "pessimistic"
+# Borrows db 9 of the real Redis (checked empty, flushed only when every key is redis-benchmark's)
+# and starts a throw-away redis-server for the maxmemory rows.
+bench_quick serve "real Redis" "lab serve single" "lab serve shared"
 
 step "done in $(($(date +%s) - start))s"

@@ -463,12 +463,128 @@ fn run(ctx: &mut BenchCtx<'_>) -> Result<BenchReport, DemoError> {
             }
         }
     }
+    maxmemory_rows(ctx, &bench, requests, runs, &mut report)?;
     report.compute_ratios();
     report.notes.push(format!(
         "µs/request = 1e6 / redis-benchmark's requests per second (lower is better; ratio < 1: faster than the real Redis); -c {CLIENTS} -n {requests} -r {KEYSPACE}, median of {runs} run(s), redis-benchmark on the same machine"
     ));
     report.notes.push("lab serve runs in this process on an ephemeral port (single: one thread does all the work; shared: 2 tokio workers); the real Redis is a separate process".into());
     Ok(report)
+}
+
+/// Room the eviction rows give each server above what it uses when they start: far less than the
+/// 100,000 keys redis-benchmark's `-r` can write, so SETs keep evicting.
+pub const HEADROOM_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `SET, GET -P 16` under `maxmemory` (used memory at the start + [`HEADROOM_BYTES`]) with
+/// `allkeys-lru`, on a throw-away `redis-server` (maxmemory is global, so the shared one is never
+/// limited) and on `lab serve` single, each first filled with redis-benchmark's 100,000 keys so
+/// that every run evicts; both must have evicted keys by the end.
+fn maxmemory_rows(
+    ctx: &mut BenchCtx<'_>,
+    bench: &Path,
+    requests: u32,
+    runs: usize,
+    report: &mut BenchReport,
+) -> Result<(), DemoError> {
+    use cache::scratch::{ScratchError, ScratchRedis};
+    let label = |l: &str| format!("{l} under maxmemory (+4 MiB) allkeys-lru, -P 16");
+    let mut scratch = match ScratchRedis::start("redis-04") {
+        Ok(r) => r,
+        Err(e @ ScratchError::NotInstalled) if !ctx.env.ci => {
+            report.notes.push(format!("maxmemory rows skipped: {e}"));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut lab = lab_subject(SINGLE, Mode::Single)?;
+    let broken = |what: &str, e: redis::RedisError| DemoError::Broken(format!("{what}: {e}"));
+    for conn in [scratch.conn(), &mut lab.conn] {
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query(conn)
+            .map_err(|e| broken("INFO memory", e))?;
+        let used: u64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| DemoError::Broken(format!("no used_memory in {info:?}")))?;
+        let limit = (used + HEADROOM_BYTES).to_string();
+        for (name, value) in [
+            ("maxmemory", limit.as_str()),
+            ("maxmemory-policy", "allkeys-lru"),
+        ] {
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg(name)
+                .arg(value)
+                .exec(conn)
+                .map_err(|e| broken(&format!("CONFIG SET {name}"), e))?;
+        }
+        for chunk in (0..KEYSPACE).collect::<Vec<_>>().chunks(1000) {
+            let mut p = redis::pipe();
+            for i in chunk {
+                p.cmd("SET").arg(format!("key:{i:012}")).arg("xxx").ignore();
+            }
+            p.exec(conn).map_err(|e| broken("filling", e))?;
+        }
+    }
+    let targets = [
+        (
+            REDIS,
+            Endpoint {
+                host: "127.0.0.1".into(),
+                port: scratch.port(),
+                db: None,
+            },
+        ),
+        (SINGLE, lab.endpoint.clone()),
+    ];
+    let mut samples: Vec<(&str, &str, f64)> = Vec::new();
+    for run in 0..runs {
+        for (name, endpoint) in &targets {
+            ctx.step(&format!("run {}/{runs}: {name} SET, GET -P 16", run + 1));
+            let args = benchmark_args(endpoint, Test::SetGet, 16, requests);
+            let out = run_child(bench, &args, CHILD_TIMEOUT).map_err(DemoError::Broken)?;
+            for (row, rps) in parse_csv(&out).map_err(DemoError::Broken)? {
+                samples.push((name, if row == "SET" { "SET" } else { "GET" }, rps));
+            }
+        }
+    }
+    let evicted = |conn: &mut redis::Connection| -> Result<u64, DemoError> {
+        let info: String = redis::cmd("INFO")
+            .arg("stats")
+            .query(conn)
+            .map_err(|e| DemoError::Broken(format!("INFO stats: {e}")))?;
+        Ok(info
+            .lines()
+            .find_map(|l| l.strip_prefix("evicted_keys:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0))
+    };
+    let (real_evicted, lab_evicted) = (evicted(scratch.conn())?, evicted(&mut lab.conn)?);
+    if real_evicted == 0 || lab_evicted == 0 {
+        return Err(DemoError::Claim(format!(
+            "under maxmemory both servers should evict: real Redis {real_evicted}, \
+             lab serve {lab_evicted}"
+        )));
+    }
+    for row in ["SET", "GET"] {
+        let sc = label(row);
+        for (name, _) in &targets {
+            let us: Vec<f64> = samples
+                .iter()
+                .filter(|(n, r, _)| n == name && *r == row)
+                .map(|(_, _, rps)| us_per_request(*rps))
+                .collect();
+            report.push(&sc, name, Stats::of(&us));
+        }
+    }
+    report.notes.push(format!(
+        "maxmemory rows: real Redis (a throw-away redis-server) evicted {real_evicted} keys, lab \
+         serve single {lab_evicted} (its own byte accounting, see docs/redis/redis-03.md)"
+    ));
+    Ok(())
 }
 
 fn scenario(label: &str, pipeline: u32) -> String {
