@@ -1,25 +1,12 @@
 //! The `lab` binary as a user meets it: tables, JSON, clear errors, no panics.
 
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn lab(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lab"));
-    c.args(args).env("NO_COLOR", "1").env_remove("CI");
-    c
-}
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    lab(args).output().expect("run lab")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use common::{lab, run, text};
 
 #[test]
 fn list_json_has_all_questions_with_their_fields() {

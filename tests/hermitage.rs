@@ -1,23 +1,8 @@
 //! `lab hermitage` as a user meets it: the table, one cell's steps, JSON, clear errors and exit codes.
 
-use std::process::{Command, Output};
+mod common;
 
-fn lab(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_lab"));
-    c.args(args).env("NO_COLOR", "1").env_remove("CI");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    lab(args).output().expect("run lab")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use common::{lab, run, text};
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
