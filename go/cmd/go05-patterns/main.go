@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gmrlab/internal/goprobe"
 	"os"
 	"runtime"
 	"sort"
@@ -182,41 +183,20 @@ type limitObs struct {
 	Leaked        int   `json:"leaked"`
 }
 
-type tracker struct{ in, peak atomic.Int64 }
-
-func (t *tracker) enter() {
-	n := t.in.Add(1)
-	for {
-		p := t.peak.Load()
-		if n <= p || t.peak.CompareAndSwap(p, n) {
-			return
-		}
-	}
-}
-func (t *tracker) leave() { t.in.Add(-1) }
-
-func work() {
-	x := 0
-	for i := range 20000 {
-		x += i
-	}
-	_ = x
-}
-
 func observeLimit() limitObs {
 	before := runtime.NumGoroutine()
 	g := &group{}
 	g.setLimit(limit)
-	var t tracker
+	var t goprobe.Tracker
 	var ran atomic.Int64
 	gate := make(chan struct{})
 	entered := make(chan struct{}, limit)
 	for range limit {
 		g.goFn(func() error {
-			t.enter()
+			t.Enter()
 			entered <- struct{}{}
 			<-gate
-			t.leave()
+			t.Leave()
 			ran.Add(1)
 			return nil
 		})
@@ -224,20 +204,20 @@ func observeLimit() limitObs {
 	for range limit {
 		<-entered
 	}
-	o := limitObs{Limit: limit, InsideWhenFul: t.in.Load()}
+	o := limitObs{Limit: limit, InsideWhenFul: t.Inside()}
 	o.TryRefused = !g.tryGo(func() error { return nil })
 	close(gate)
 	for range limitTasks - limit {
 		g.goFn(func() error {
-			t.enter()
-			work()
-			t.leave()
+			t.Enter()
+			goprobe.Work()
+			t.Leave()
 			ran.Add(1)
 			return nil
 		})
 	}
 	_ = g.wait()
-	o.Peak = t.peak.Load()
+	o.Peak = t.Peak()
 	o.Ran = int(ran.Load())
 	o.Leaked = leaked(before)
 	return o

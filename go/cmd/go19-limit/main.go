@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"gmrlab/internal/goprobe"
 	"os"
 	"runtime"
 	"sync"
@@ -35,28 +36,6 @@ type report struct {
 	PoolLiveAfter    int64  `json:"pool_live_after_panic"`
 }
 
-// tracker records how many jobs are inside at once and the most ever seen.
-type tracker struct{ in, peak atomic.Int64 }
-
-func (t *tracker) enter() {
-	n := t.in.Add(1)
-	for {
-		p := t.peak.Load()
-		if n <= p || t.peak.CompareAndSwap(p, n) {
-			return
-		}
-	}
-}
-func (t *tracker) leave() { t.in.Add(-1) }
-
-func work() {
-	x := 0
-	for i := range 20000 {
-		x += i
-	}
-	_ = x
-}
-
 type outcome struct {
 	panicked bool
 }
@@ -68,7 +47,7 @@ func main() {
 	r := report{GoVersion: runtime.Version(), Cap: *capacity, Jobs: *jobs}
 
 	// 1. A buffered channel as a token bucket.
-	var t tracker
+	var t goprobe.Tracker
 	sem := make(chan struct{}, *capacity)
 	var wg sync.WaitGroup
 	for range *jobs {
@@ -77,13 +56,13 @@ func main() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			t.enter()
-			work()
-			t.leave()
+			t.Enter()
+			goprobe.Work()
+			t.Leave()
 		}()
 	}
 	wg.Wait()
-	r.TokenPeak = t.peak.Load()
+	r.TokenPeak = t.Peak()
 	for range *capacity {
 		sem <- struct{}{}
 	}
@@ -95,7 +74,7 @@ func main() {
 
 	// 2. A worker pool.
 	before := runtime.NumGoroutine()
-	var pt tracker
+	var pt goprobe.Tracker
 	var live atomic.Int64
 	queue := make(chan func(), 2)
 	results := make(chan outcome, *jobs+2)
@@ -126,7 +105,7 @@ func main() {
 	}
 	r.PoolExtraTasks = runtime.NumGoroutine() - before
 	for range *jobs {
-		queue <- func() { pt.enter(); work(); pt.leave() }
+		queue <- func() { pt.Enter(); goprobe.Work(); pt.Leave() }
 	}
 	queue <- func() { panic("on purpose") }
 	for range *jobs + 1 {
@@ -136,7 +115,7 @@ func main() {
 			r.PoolPanics++
 		}
 	}
-	r.PoolPeak = pt.peak.Load()
+	r.PoolPeak = pt.Peak()
 	r.PoolLiveAfter = live.Load()
 	// Backpressure: every worker held at a gate, the queue filled, one more is refused.
 	gate := make(chan struct{})

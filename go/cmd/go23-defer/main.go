@@ -17,11 +17,10 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
+	"gmrlab/internal/goprobe"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -161,22 +160,13 @@ func goexit() (r goexitReport) {
 // child runs this program again in the given mode and reads what it printed and its exit code.
 func child(mode string) exitReport {
 	r := exitReport{Mode: mode, ExitCode: -1}
-	exe, err := os.Executable()
+	out, _, code, err := goprobe.RunSelf("-mode=" + mode)
 	if err != nil {
 		return r
 	}
-	out, err := exec.Command(exe, "-mode="+mode).Output()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		r.ExitCode = 0
-	case errors.As(err, &ee):
-		r.ExitCode = ee.ExitCode()
-	default:
-		return r
-	}
-	r.BeforeRan = strings.Contains(string(out), "before")
-	r.DeferredRan = strings.Contains(string(out), "deferred")
+	r.ExitCode = code
+	r.BeforeRan = strings.Contains(out, "before")
+	r.DeferredRan = strings.Contains(out, "deferred")
 	return r
 }
 

@@ -21,11 +21,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
+	"gmrlab/internal/goprobe"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 )
@@ -121,31 +120,17 @@ func runCase(c string, total, stopAt uint32) row {
 
 func child(mode string) childReport {
 	r := childReport{Mode: mode, ExitCode: -1}
-	exe, err := os.Executable()
+	out, stderr, code, err := goprobe.RunSelf("-mode=" + mode)
 	if err != nil {
 		r.Stderr = err.Error()
 		return r
 	}
-	cmd := exec.Command(exe, "-mode="+mode)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		r.ExitCode = 0
-	case errors.As(err, &ee):
-		r.ExitCode = ee.ExitCode()
-	default:
-		r.Stderr = err.Error()
-		return r
-	}
-	s := string(out)
-	r.MainDeferRan = strings.Contains(s, "main deferred")
-	r.WorkerFinished = strings.Contains(s, "worker finished")
-	r.AfterRan = strings.Contains(s, "after")
+	r.ExitCode = code
+	r.MainDeferRan = strings.Contains(out, "main deferred")
+	r.WorkerFinished = strings.Contains(out, "worker finished")
+	r.AfterRan = strings.Contains(out, "after")
 	// The first line is enough: the runtime's message, without the goroutine dump.
-	r.Stderr, _, _ = strings.Cut(stderr.String(), "\n")
+	r.Stderr, _, _ = strings.Cut(stderr, "\n")
 	return r
 }
 
