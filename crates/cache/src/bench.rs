@@ -355,16 +355,7 @@ fn real_redis_rows(ctx: &mut BenchCtx<'_>, report: &mut BenchReport) -> Result<(
     let (keys, resident) = (10_000, 1_000);
     let requests = if ctx.quick { 20_000 } else { 40_000 };
     let samples: &[usize] = if ctx.quick { &[5] } else { &[1, 3, 5, 10] };
-    // A first replay, not counted (see the redis-03 hit-ratio demo: a fresh server's first
-    // bytes-per-key reading is high).
-    let warm = TraceSpec {
-        keys,
-        s: 0.9,
-        requests: 5_000,
-        seed: 1,
-    }
-    .trace();
-    hitratio::real_run(&mut r, "allkeys-lru", 5, resident, &warm)?;
+    hitratio::warm_up(&mut r, keys, resident)?;
     for (i, s) in [0.9f64, 1.2].into_iter().enumerate() {
         let trace = TraceSpec {
             keys,
@@ -383,20 +374,7 @@ fn real_redis_rows(ctx: &mut BenchCtx<'_>, report: &mut BenchReport) -> Result<(
                 );
                 ctx.step(&sc);
                 let real = hitratio::real_run(&mut r, name, n, resident, &trace)?;
-                let model = (0..3)
-                    .map(|seed| {
-                        hitratio::model_hits(
-                            policy,
-                            n,
-                            real.resident as usize,
-                            &trace,
-                            real.us_per_request,
-                            seed,
-                        ) as f64
-                    })
-                    .sum::<f64>()
-                    * 100.0
-                    / (3.0 * trace.len() as f64);
+                let model = hitratio::model_ratio_like(&real, policy, n, &trace, 3) * 100.0;
                 report.push(&sc, REAL, Stats::of(&[real.ratio() * 100.0]));
                 report.push(&sc, MODEL_SAME, Stats::of(&[model]));
             }

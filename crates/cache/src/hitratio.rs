@@ -169,6 +169,44 @@ pub fn real_run(
     })
 }
 
+/// The model's hit ratio (0..1) on `trace` under the conditions `real` ran in — the keys it kept
+/// resident and its time per request — averaged over `seeds` sampling seeds.
+pub fn model_ratio_like(
+    real: &RealRun,
+    policy: MaxmemoryPolicy,
+    samples: usize,
+    trace: &[u64],
+    seeds: u64,
+) -> f64 {
+    let hits: u64 = (0..seeds)
+        .map(|seed| {
+            model_hits(
+                policy,
+                samples,
+                real.resident as usize,
+                trace,
+                real.us_per_request,
+                seed,
+            )
+        })
+        .sum();
+    hits as f64 / (seeds.max(1) as f64 * trace.len().max(1) as f64)
+}
+
+/// One replay (5,000 requests, allkeys-lru, 5 samples) whose result is thrown away: a fresh
+/// server's first bytes-per-key reading comes out high (903 or 1,328 keys resident instead of
+/// ~1,000 were seen), so a comparison starts after it.
+pub fn warm_up(r: &mut ScratchRedis, keys: usize, resident: usize) -> Result<(), ScratchError> {
+    let warm = TraceSpec {
+        keys,
+        s: 0.9,
+        requests: 5_000,
+        seed: 1,
+    }
+    .trace();
+    real_run(r, "allkeys-lru", 5, resident, &warm).map(drop)
+}
+
 /// Whether two hit ratios (0..1) are within `points` percentage points.
 pub fn within_points(a: f64, b: f64, points: f64) -> bool {
     ((a - b) * 100.0).abs() <= points

@@ -35,16 +35,8 @@ fn hit_ratio_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
          maxmemory for ~{RESIDENT} keys (bytes per key measured first)",
         r.port()
     ));
-    // A first replay, not counted: a fresh server's first fills leave allocations behind that
-    // skew its bytes-per-key reading (903 or 1,328 keys resident instead of ~1,000 were seen).
-    let warm = TraceSpec {
-        keys: KEYS,
-        s: 0.9,
-        requests: REQUESTS / 8,
-        seed: 1,
-    }
-    .trace();
-    hitratio::real_run(&mut r, "allkeys-lru", 5, RESIDENT, &warm)?;
+    // A first replay, not counted (see `hitratio::warm_up`).
+    hitratio::warm_up(&mut r, KEYS, RESIDENT)?;
     ctx.say("   s  policy        samples  real     model    diff (points)  resident");
     let mut misses = Vec::new();
     for (i, s) in [0.9, 1.2].into_iter().enumerate() {
@@ -61,19 +53,7 @@ fn hit_ratio_real(ctx: &mut Ctx<'_>) -> Result<(), DemoError> {
         ] {
             for samples in [10usize, 5, 3, 1] {
                 let real = hitratio::real_run(&mut r, name, samples, RESIDENT, &trace)?;
-                let model = (0..MODEL_SEEDS)
-                    .map(|seed| {
-                        hitratio::model_hits(
-                            policy,
-                            samples,
-                            real.resident as usize,
-                            &trace,
-                            real.us_per_request,
-                            seed,
-                        ) as f64
-                    })
-                    .sum::<f64>()
-                    / (MODEL_SEEDS as f64 * trace.len() as f64);
+                let model = hitratio::model_ratio_like(&real, policy, samples, &trace, MODEL_SEEDS);
                 let diff = (model - real.ratio()) * 100.0;
                 ctx.say(format!(
                     "{s:>4}  {name:<12}  {samples:>7}  {:>6.2}%  {:>6.2}%  {diff:>+13.2}  {:>8}",
