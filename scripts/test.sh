@@ -6,7 +6,8 @@
 # 1. installs (Debian, as root) and starts Redis and MariaDB on loopback (scripts/services.sh up);
 # 2. checks formatting, clippy (warnings are errors) and the docs (warnings are errors);
 # 3. vets the Go reference programs (skipped with a message when Go is missing; a failure in CI);
-# 4. runs every test, the loom models, then every demo through the `lab` binary, then one quick benchmark.
+# 4. runs every test, the loom models, then every demo through the `lab` binary, then the quick benchmarks;
+# 5. checks that the shared Redis and MariaDB were left as they were found (scripts/footprint.sh).
 #
 # Any failure stops the script with a non-zero exit.
 set -euo pipefail
@@ -30,6 +31,9 @@ cargo --version
 
 step "Real servers: scripts/services.sh up"
 bash scripts/services.sh up
+# The servers are borrowed: what the lab may change on them is recorded now and compared at the end.
+mkdir -p target
+bash scripts/footprint.sh > target/footprint-before.txt
 
 step "Go"
 go_bin=$(command -v go || true)
@@ -102,5 +106,13 @@ bench_quick mvcc "optimistic" "pessimistic"
 # Borrows db 9 of the real Redis (checked empty, flushed only when every key is redis-benchmark's)
 # and starts a throw-away redis-server for the maxmemory rows.
 bench_quick serve "real Redis" "lab serve single" "lab serve shared"
+
+step "the shared servers are left as they were found (scripts/footprint.sh)"
+bash scripts/footprint.sh > target/footprint-after.txt
+if ! diff target/footprint-before.txt target/footprint-after.txt; then
+    echo "the run changed the shared Redis or MariaDB (lines above: < before, > after)" >&2
+    exit 1
+fi
+echo "Redis CONFIG, keys, MariaDB global variables and tables in database lab: unchanged"
 
 step "done in $(($(date +%s) - start))s"
