@@ -36,6 +36,7 @@ enum Command {
     },
     /// Lists the questions with their status and what runs.
     List {
+        /// Only the questions of one section.
         #[arg(long, value_enum)]
         section: Option<SectionArg>,
         /// An array of objects (id, section, title_zh, title_en, status, demos, benches, ...).
@@ -48,8 +49,10 @@ enum Command {
     Run {
         /// Question ids (go-03) or demo names (go-03/unbuffered-send-waits-for-a-receiver).
         targets: Vec<String>,
+        /// Every demo of one section's questions.
         #[arg(long, value_enum, conflicts_with = "all")]
         section: Option<SectionArg>,
+        /// Every demo of every question.
         #[arg(long)]
         all: bool,
         /// Exit 0 even when demos were skipped because Go or a server is missing (ignored when CI=true).
@@ -64,6 +67,7 @@ enum Command {
     },
     /// Runs scenario benchmarks and prints a side-by-side table with ratios. No suite: list them.
     Bench {
+        /// Suites to run (counters, channels, pool, zset, cache, mvcc, serve); none lists them.
         suites: Vec<String>,
         /// Fewer iterations and repetitions: a first look, or CI.
         #[arg(long)]
