@@ -54,6 +54,23 @@ else
     return 0
 end"#;
 
+/// `SET key token NX PX ttl_ms`: whether the caller now holds the lock (false: someone else does).
+pub fn try_lock(
+    conn: &mut servers::redis::Connection,
+    key: &str,
+    token: &str,
+    ttl_ms: u64,
+) -> servers::redis::RedisResult<bool> {
+    let won: Option<String> = servers::redis::cmd("SET")
+        .arg(key)
+        .arg(token)
+        .arg("NX")
+        .arg("PX")
+        .arg(ttl_ms)
+        .query(conn)?;
+    Ok(won.is_some())
+}
+
 /// A token unique to this process, client and moment: 128 bits from the clock, the process id
 /// and `client`, mixed. Unique is what the release needs; it is not a secret.
 pub fn random_token(client: u64) -> String {

@@ -14,7 +14,7 @@ use crate::rng::Rng;
 use crate::singleflight::{FlightError, Group};
 use crate::slowdb::{SlowDb, peak_in_window, per_window};
 
-use super::{RELEASE_LUA, random_token, wait_until};
+use super::{RELEASE_LUA, random_token, try_lock, wait_until};
 
 pub const MODEL_AVALANCHE: Demo = Demo {
     name: "redis-06/same-ttl-reloads-arrive-together",
@@ -383,6 +383,15 @@ fn hot_key_run(
     ))
 }
 
+/// The logical expire time (ms since the epoch) of a value stored as `<expire_at>|<row>`; 0
+/// (long expired) for anything else.
+fn logical_expire_at(value: &str) -> u64 {
+    value
+        .split_once('|')
+        .and_then(|(at, _)| at.parse().ok())
+        .unwrap_or(0)
+}
+
 /// One client. Returns (waited for a load, got a value).
 #[allow(clippy::too_many_arguments)]
 fn hot_key_client(
@@ -426,14 +435,7 @@ fn hot_key_client(
                 return Ok((false, true));
             }
             let token = random_token(c as u64);
-            let won: Option<String> = redis::cmd("SET")
-                .arg(lock)
-                .arg(&token)
-                .arg("NX")
-                .arg("PX")
-                .arg(5_000)
-                .query(conn)?;
-            if won.is_some() {
+            if try_lock(conn, lock, &token, 5_000)? {
                 // Double check: someone may have rebuilt it between our GET and our lock.
                 if get(conn)?.is_none() {
                     rebuild(conn)?;
@@ -477,25 +479,16 @@ fn hot_key_client(
         Strategy::LogicalExpiry => {
             let v = get(conn)?.unwrap_or_default();
             all_missed.wait();
-            let (expire_at, _) = v.split_once('|').unwrap_or(("0", ""));
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            if expire_at.parse::<u64>().unwrap_or(0) < now {
+            if logical_expire_at(&v) < now {
                 let token = random_token(c as u64);
-                let won: Option<String> = redis::cmd("SET")
-                    .arg(lock)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(5_000)
-                    .query(conn)?;
-                if won.is_some() {
+                if try_lock(conn, lock, &token, 5_000)? {
                     // Double check under the lock, then rebuild (in a real service: in the
                     // background, after answering with the stale value).
                     let cur = get(conn)?.unwrap_or_default();
-                    let (cur_at, _) = cur.split_once('|').unwrap_or(("0", ""));
-                    if cur_at.parse::<u64>().unwrap_or(0) < now {
+                    if logical_expire_at(&cur) < now {
                         let row = db.load(0).unwrap_or_default();
                         let fresh = format!("{}|{row}", now + 60_000);
                         redis::cmd("SET").arg(key).arg(fresh).exec(conn)?;

@@ -9,7 +9,7 @@ use servers::redis;
 
 use crate::lock::{Step, double_grant, run_schedule};
 
-use super::{RELEASE_LUA, random_token};
+use super::{RELEASE_LUA, random_token, try_lock};
 
 /// A's lock expires while A is paused; B takes it; A releases; C tries. With a plain DEL.
 pub const UNSAFE: &[Step] = &[
@@ -211,16 +211,7 @@ fn real_schedule(
     let mut out = Vec::new();
     for &s in steps {
         let reply = match s {
-            Step::Acquire(c, ttl) => {
-                let ok: Option<String> = redis::cmd("SET")
-                    .arg(key)
-                    .arg(token_of(c))
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl)
-                    .query(r.conn())?;
-                ok.is_some()
-            }
+            Step::Acquire(c, ttl) => try_lock(r.conn(), key, &token_of(c), ttl)?,
             Step::Del(_) => {
                 let n: i64 = redis::cmd("DEL").arg(key).query(r.conn())?;
                 n == 1
