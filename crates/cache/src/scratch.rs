@@ -22,8 +22,6 @@ use servers::redis;
 
 /// How long a fresh server may take to answer `PING`.
 pub const START_DEADLINE: Duration = Duration::from_secs(10);
-/// Read/write timeout of every command sent to it.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a scratch server could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -90,10 +88,7 @@ fn free_port() -> Result<u16, ScratchError> {
 
 fn connect(port: u16) -> Result<redis::Connection, redis::RedisError> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
-    let conn = client.get_connection_with_timeout(Duration::from_secs(1))?;
-    conn.set_read_timeout(Some(IO_TIMEOUT))?;
-    conn.set_write_timeout(Some(IO_TIMEOUT))?;
-    Ok(conn)
+    servers::with_io_timeouts(client.get_connection_with_timeout(Duration::from_secs(1))?)
 }
 
 impl ScratchRedis {

@@ -31,7 +31,7 @@ pub mod containers;
 
 pub use error::{ServerError, System};
 pub use mysql_lab::{Flavor, MysqlInfo, MysqlLab, probe as probe_mysql, timed};
-pub use redis_lab::{RedisInfo, RedisLab, probe as probe_redis};
+pub use redis_lab::{RedisInfo, RedisLab, probe as probe_redis, with_io_timeouts};
 pub use target::{Target, mysql_target, redis_target};
 
 pub use mysql_async;

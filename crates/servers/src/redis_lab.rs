@@ -22,6 +22,11 @@ fn connect(target: &Target) -> Result<redis::Connection, ServerError> {
     let conn = client
         .get_connection_with_timeout(CONNECT_TIMEOUT)
         .map_err(|e| unreachable(e.to_string()))?;
+    with_io_timeouts(conn).map_err(ServerError::from)
+}
+
+/// `conn` with [`IO_TIMEOUT`] on every read and write, so a hung server ends in an error.
+pub fn with_io_timeouts(conn: redis::Connection) -> redis::RedisResult<redis::Connection> {
     conn.set_read_timeout(Some(IO_TIMEOUT))?;
     conn.set_write_timeout(Some(IO_TIMEOUT))?;
     Ok(conn)
