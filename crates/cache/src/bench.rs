@@ -93,48 +93,34 @@ pub trait Replayable {
     fn finish(&mut self) {}
 }
 
-impl<S: std::hash::BuildHasher> Replayable for Lru<u64, u64, S> {
-    #[inline]
-    fn access(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
+/// `access` for a cache with `get(&key) -> Option<_>` and `$fill(key, value)`: the value is the key.
+macro_rules! cache_aside {
+    ($fill:ident) => {
+        #[inline]
+        fn access(&mut self, key: u64) -> bool {
+            if self.get(&key).is_some() {
+                return true;
+            }
+            self.$fill(key, key);
+            false
         }
-        self.put(key, key);
-        false
-    }
+    };
+}
+
+impl<S: std::hash::BuildHasher> Replayable for Lru<u64, u64, S> {
+    cache_aside!(put);
 }
 
 impl<S: std::hash::BuildHasher> Replayable for lru::LruCache<u64, u64, S> {
-    #[inline]
-    fn access(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.put(key, key);
-        false
-    }
+    cache_aside!(put);
 }
 
 impl Replayable for quick_cache::unsync::Cache<u64, u64> {
-    #[inline]
-    fn access(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
+    cache_aside!(insert);
 }
 
 impl Replayable for moka::sync::Cache<u64, u64> {
-    #[inline]
-    fn access(&mut self, key: u64) -> bool {
-        if self.get(&key).is_some() {
-            return true;
-        }
-        self.insert(key, key);
-        false
-    }
+    cache_aside!(insert);
     fn finish(&mut self) {
         self.run_pending_tasks();
     }
