@@ -4,14 +4,11 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use catalog::testing::ci;
 use catalog::{Registry, Section, Status};
 
 fn registry() -> Registry {
     gmr_lab::registry()
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// `../shared/seed/` beside the checkout: present in CI and on the developers' machines, absent in a

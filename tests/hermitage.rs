@@ -2,11 +2,8 @@
 
 mod common;
 
+use catalog::testing::ci;
 use common::{lab, run, text};
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 #[test]
 fn the_model_table_lists_every_test_at_every_level() {

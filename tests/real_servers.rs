@@ -5,6 +5,8 @@
 //! Without them the tests print why and pass, except under CI=true, where a missing server fails.
 //! With `--features testcontainers` they start their own containers instead (needs Docker).
 
+#[cfg(not(feature = "testcontainers"))]
+use catalog::testing::ci;
 use servers::mysql_async::prelude::*;
 use servers::redis::{self, Commands};
 use servers::{MysqlLab, RedisLab, Target, timed};
@@ -14,11 +16,6 @@ static SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn take_turn() -> std::sync::MutexGuard<'static, ()> {
     SERVER.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[cfg(not(feature = "testcontainers"))]
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// The targets to test against: local servers, or containers with the feature.

@@ -33,7 +33,7 @@ impl Env {
             .enable_all()
             .build()?;
         Ok(Env {
-            ci: std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            ci: crate::testing::ci(),
             redis: servers::redis_target().map_err(|e| e.to_string()),
             mysql: servers::mysql_target().map_err(|e| e.to_string()),
             go: OnceLock::new(),

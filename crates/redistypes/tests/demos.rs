@@ -3,15 +3,12 @@
 
 use std::sync::Mutex;
 
+use catalog::testing::ci;
 use servers::redis;
 
 /// Both Redis tests use the `lab:redis-01:` slice of one server: run them one at a time, or the leak
 /// check would see the other test's keys mid-demo.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 #[test]
 fn every_demo_passes() {

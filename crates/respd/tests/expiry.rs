@@ -18,14 +18,11 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cache::scratch::ScratchRedis;
+use catalog::testing::needed;
 use respd::differential::{
     EXPIRY_SCRIPT, Raw, SETTINGS_SCRIPT, Seq, random_expiry_command, replies_agree,
 };
 use respd::{Handle, Mode};
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 fn unix_ms() -> i64 {
     SystemTime::now()
@@ -48,31 +45,15 @@ fn shared_redis(scope: &str) -> Option<(servers::RedisLab, Raw)> {
     let lab = servers::redis_target()
         .map_err(|e| e.to_string())
         .and_then(|t| servers::RedisLab::connect(&t, scope).map_err(|e| e.to_string()));
-    match lab {
-        Ok(lab) => {
-            let raw = Raw::connect(lab.target().port).expect("connect to Redis");
-            Some((lab, raw))
-        }
-        Err(e) if !ci() => {
-            eprintln!("SKIPPED: real Redis unreachable ({e}); set CI=true to make this fail");
-            None
-        }
-        Err(e) => panic!("real Redis unreachable under CI=true: {e}"),
-    }
+    let lab = needed("real Redis", lab)?;
+    let raw = Raw::connect(lab.target().port).expect("connect to Redis");
+    Some((lab, raw))
 }
 
 fn scratch_redis(scope: &str) -> Option<(ScratchRedis, Raw)> {
-    match ScratchRedis::start(scope) {
-        Ok(s) => {
-            let raw = Raw::connect(s.port()).expect("connect to redis-server");
-            Some((s, raw))
-        }
-        Err(e) if !ci() => {
-            eprintln!("SKIPPED: no throw-away redis-server ({e}); set CI=true to make this fail");
-            None
-        }
-        Err(e) => panic!("redis-server unavailable under CI=true: {e}"),
-    }
+    let s = needed("a throw-away redis-server", ScratchRedis::start(scope))?;
+    let raw = Raw::connect(s.port()).expect("connect to redis-server");
+    Some((s, raw))
 }
 
 fn lab_serve() -> (Handle, Raw) {

@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use catalog::testing::needed;
 use respd::{Handle, Mode};
 
 const T: Duration = Duration::from_secs(5);
@@ -121,21 +122,12 @@ fn masking_changes_only_the_id() {
 }
 
 fn real_redis(scope: &str) -> Option<(servers::RedisLab, Raw)> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let lab = servers::redis_target()
         .map_err(|e| e.to_string())
         .and_then(|t| servers::RedisLab::connect(&t, scope).map_err(|e| e.to_string()));
-    match lab {
-        Ok(lab) => {
-            let raw = Raw::connect(&lab.target().host, lab.target().port);
-            Some((lab, raw))
-        }
-        Err(e) if !ci => {
-            eprintln!("SKIPPED: real Redis unreachable ({e}); set CI=true to make this fail");
-            None
-        }
-        Err(e) => panic!("real Redis unreachable under CI=true: {e}"),
-    }
+    let lab = needed("real Redis", lab)?;
+    let raw = Raw::connect(&lab.target().host, lab.target().port);
+    Some((lab, raw))
 }
 
 /// The commands compared, `{k}` standing for the sorted set's key and `{s}` for a string key.

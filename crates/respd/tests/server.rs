@@ -5,14 +5,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use catalog::testing::ci;
 use respd::{Handle, Mode};
 use servers::redis;
 
 const T: Duration = Duration::from_secs(5);
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 fn start(mode: Mode) -> Handle {
     Handle::start(mode, 0, 2).expect("start the server")
